@@ -1,0 +1,86 @@
+//! The head anchor: the last known `(seq, tag)` of the audit chain, MACed with the audit key, in a small file
+//! beside the database. The database alone cannot tell that an older copy of itself was put back; the anchor
+//! can. It is written after each commit, so it may lag the database after a crash (harmless) but is never
+//! ahead of it unless the database was rolled back.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::{head_mac, Head};
+use crate::crypto::{self, Key};
+use crate::error::{Error, Result};
+
+pub const ANCHOR_FILE: &str = "audit.head";
+const MAGIC: &[u8; 4] = b"TVH1";
+const LEN: usize = 4 + 8 + 32 + 32;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub head: Head,
+    mac: [u8; 32],
+}
+
+impl Anchor {
+    pub fn new(key: &Key, head: Head) -> Anchor {
+        Anchor {
+            head,
+            mac: head_mac(key, &head),
+        }
+    }
+
+    pub fn is_authentic(&self, key: &Key) -> bool {
+        crypto::mac_eq(&head_mac(key, &self.head), &self.mac)
+    }
+
+    /// Reads the anchor; `Ok(None)` when there is no file, an error when it cannot be parsed.
+    pub fn read(dir: &Path) -> Result<Option<Anchor>> {
+        let path = dir.join(ANCHOR_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(format!("cannot read {}", path.display()))(e)),
+        };
+        if bytes.len() != LEN || &bytes[..4] != MAGIC {
+            return Err(Error::Integrity(format!("{} is damaged", path.display())));
+        }
+        let mut seq = [0u8; 8];
+        seq.copy_from_slice(&bytes[4..12]);
+        let mut tag = [0u8; 32];
+        tag.copy_from_slice(&bytes[12..44]);
+        let mut mac = [0u8; 32];
+        mac.copy_from_slice(&bytes[44..76]);
+        Ok(Some(Anchor {
+            head: Head {
+                seq: i64::from_be_bytes(seq),
+                tag,
+            },
+            mac,
+        }))
+    }
+
+    /// Replaces the anchor file atomically (write a temporary file, fsync, rename).
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let mut bytes = Vec::with_capacity(LEN);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&self.head.seq.to_be_bytes());
+        bytes.extend_from_slice(&self.head.tag);
+        bytes.extend_from_slice(&self.mac);
+        let path = dir.join(ANCHOR_FILE);
+        // One temporary name per process: two processes may write anchors at once.
+        let tmp = dir.join(format!("{ANCHOR_FILE}.{}.tmp", std::process::id()));
+        let err = |what: &str| Error::io(format!("cannot {what} {}", tmp.display()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp).map_err(err("create"))?;
+        file.write_all(&bytes).map_err(err("write"))?;
+        file.sync_data().map_err(err("sync"))?;
+        drop(file);
+        std::fs::rename(&tmp, &path)
+            .map_err(Error::io(format!("cannot replace {}", path.display())))
+    }
+}

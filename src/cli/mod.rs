@@ -1,0 +1,88 @@
+//! The `tallyvault` command line: clap glue over the core. Every command opens the store, does one thing,
+//! and prints either a table or `--json`. Errors are one line on stderr and a non-zero exit.
+
+mod password;
+mod vault_cmds;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tallyvault",
+    version,
+    about = "Your AI provider keys, in a local encrypted vault, and what they cost"
+)]
+pub struct Cli {
+    /// Where Tallyvault keeps its database (default: the platform data directory).
+    #[arg(long, global = true, env = "TALLYVAULT_HOME", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Read the master password from the first line of this file (else TALLYVAULT_PASSWORD, else a prompt).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new vault.
+    Init,
+    /// Change the master password (new one from TALLYVAULT_NEW_PASSWORD or a prompt).
+    Passwd,
+    /// Vault-wide operations.
+    #[command(subcommand)]
+    Vault(vault_cmds::VaultCommand),
+    /// Manage provider credentials.
+    #[command(subcommand)]
+    Creds(vault_cmds::CredsCommand),
+    /// Read and verify the audit log.
+    #[command(subcommand)]
+    Audit(vault_cmds::AuditCommand),
+    /// Read and change settings.
+    #[command(subcommand)]
+    Settings(vault_cmds::SettingsCommand),
+}
+
+/// Parses the command line, runs it, and turns the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tallyvault: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let data_dir = match &cli.data_dir {
+        Some(dir) => dir.clone(),
+        None => crate::store::default_data_dir()?,
+    };
+    let ctx = vault_cmds::Context {
+        data_dir,
+        password_file: cli.password_file.clone(),
+    };
+    match cli.command {
+        Command::Init => vault_cmds::init(&ctx),
+        Command::Passwd => vault_cmds::passwd(&ctx),
+        Command::Vault(cmd) => vault_cmds::vault(&ctx, cmd),
+        Command::Creds(cmd) => vault_cmds::creds(&ctx, cmd),
+        Command::Audit(cmd) => vault_cmds::audit(&ctx, cmd),
+        Command::Settings(cmd) => vault_cmds::settings(&ctx, cmd),
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::InvalidInput(format!("cannot encode the output: {e}")))?;
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Tallyvault's core: the vault, the audit log, the store, and (as they land) spend tracking, budgets and
+//! forecasts. It never depends on a desktop shell: every feature is reachable from the CLI and from tests.
+
+pub mod audit;
+pub mod cli;
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod store;
+pub mod vault;
+
+pub use error::{Error, ErrorCode, Result};
