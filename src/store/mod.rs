@@ -56,6 +56,12 @@ impl Store {
 
     /// Opens a database file directly.
     pub fn open_file(path: &Path) -> Result<Store> {
+        // Open and migrate on a plain connection first: a damaged or foreign file then fails at once with
+        // SQLite's own message, instead of the pool retrying until its timeout.
+        let mut first = Connection::open(path)?;
+        init_connection(&mut first)?;
+        migrate(&mut first)?;
+        drop(first);
         let manager = SqliteConnectionManager::file(path).with_init(init_connection);
         let pool = Pool::builder()
             .max_size(8)
@@ -66,8 +72,6 @@ impl Store {
             path: path.to_path_buf(),
         };
         restrict_permissions(path);
-        let mut conn = store.conn()?;
-        migrate(&mut conn)?;
         Ok(store)
     }
 

@@ -1,0 +1,11 @@
+//! The core's integration tests: one binary, one module per concern.
+
+mod audit_log;
+mod cli;
+mod common;
+mod concurrency;
+mod crash;
+mod leak;
+mod migrations;
+mod tamper;
+mod vault;
