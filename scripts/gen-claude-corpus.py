@@ -5,7 +5,8 @@ The output is a CLAUDE_CONFIG_DIR layout:
 
     <out>/projects/<project-dir>/<session>.jsonl
     <out>/projects/<project-dir>/<session>/subagents/agent-<id>.jsonl
-    <out>/manifest.json            (what was generated; outside projects/, so readers ignore it)
+    <out>/manifest.json            (case counts, and per UTC day the tokens of the spaced usage
+                                    lines that ccusage skips; outside projects/, so readers ignore it)
 
 Lines follow the shapes Claude Code 1.x/2.x writes (see docs/ccusage-notes.md): assistant lines
 with message.usage, user prompts, tool results, summaries, file-history snapshots and nested
@@ -120,8 +121,8 @@ class Corpus:
             padding_lines=0,
         )
         self.spaced_by_date: dict[str, dict[str, int]] = {}
-        self.spaced_uuids: set[str] = set()  # lines ccusage skips: never copy or mirror them
-        self.last_session: dict[str, list[str]] = {}  # project -> compact lines of its last session
+        self.spaced_uuids: set[str] = set()  # lines ccusage skips: never replay them as compact lines
+        self.last_session: dict[str, list[str]] = {}  # project -> its last session's lines, uncorrupted
         self.filler = self._make_filler(1 << 20)
 
     # ---- ids and text -------------------------------------------------------------------
@@ -317,6 +318,10 @@ class Corpus:
         names = list(self.models)
         return self.rng.choices(names, weights=[self.models[n] for n in names])[0]
 
+    def small_model(self) -> str:
+        """Model for quick side calls and subagents (Claude Code uses Haiku when it is available)."""
+        return SMALL_MODEL if SMALL_MODEL in self.models else self.pick_model()
+
     def session_start(self) -> tuple[dt.datetime, bool]:
         day = self.start + dt.timedelta(days=self.rng.randrange(self.days))
         if self.rng.random() < MIDNIGHT_SESSION_RATE:
@@ -341,7 +346,7 @@ class Corpus:
             t += dt.timedelta(seconds=self.rng.uniform(2, 90))
             use_tool = i < n_calls - 1
             tool_id = "toolu_01" + self.b62(22) if use_tool else None
-            m = SMALL_MODEL if self.rng.random() < 0.08 else model
+            m = self.small_model() if self.rng.random() < 0.08 else model
             d = self.assistant(s, t, parent, m, self.usage(first_call=(i == 0 and parent is None)), tool_id)
             self.usage_calls += 1
             if self.apply_hard_cases(d):
@@ -382,7 +387,7 @@ class Corpus:
                 self.cases["subagent_replay_new_request"] += 1
                 replay["requestId"] = "req_011C" + self.b62(20)
             self.emit(sub_lines, compact(replay))
-        model = self.rng.choice([SMALL_MODEL, s["model"]])
+        model = self.rng.choice([self.small_model(), s["model"]])
         t, _, made = self.run_calls(sub, t, None, self.rng.randint(2, 12), model, sub_lines)
         for d in made:
             if self.replayable(d) and self.rng.random() < 0.3:
@@ -489,7 +494,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--lines", type=int, default=2000, help="approximate number of assistant API calls (default 2000)")
     ap.add_argument("--target-mb", type=float, default=0.0,
-                    help="pad with tool-result lines until the corpus reaches about this many MiB")
+                    help="pad with tool-result lines until the corpus reaches about this many MiB "
+                    "(unpadded output is about 2 KB per API call)")
     ap.add_argument("--models", default="", help="comma-separated model ids to draw from uniformly "
                     f"(default: weighted {', '.join(DEFAULT_MODELS)})")
     ap.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2025, 10, 1),

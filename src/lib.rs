@@ -6,6 +6,8 @@ pub mod cli;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod money;
+pub mod pricing;
 pub mod store;
 pub mod vault;
 

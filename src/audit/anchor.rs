@@ -58,29 +58,26 @@ impl Anchor {
         }))
     }
 
-    /// Replaces the anchor file atomically (write a temporary file, fsync, rename).
+    /// Overwrites the anchor in place with one 76-byte write at offset 0 (a single sector, so it is never
+    /// torn). It is not fsynced: it is written after the database commit was made durable, so after a power
+    /// cut it can only lag the database, which verification tolerates, never lead it.
     pub fn write(&self, dir: &Path) -> Result<()> {
-        let mut bytes = Vec::with_capacity(LEN);
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&self.head.seq.to_be_bytes());
-        bytes.extend_from_slice(&self.head.tag);
-        bytes.extend_from_slice(&self.mac);
+        let mut bytes = [0u8; LEN];
+        bytes[..4].copy_from_slice(MAGIC);
+        bytes[4..12].copy_from_slice(&self.head.seq.to_be_bytes());
+        bytes[12..44].copy_from_slice(&self.head.tag);
+        bytes[44..].copy_from_slice(&self.mac);
         let path = dir.join(ANCHOR_FILE);
-        // One temporary name per process: two processes may write anchors at once.
-        let tmp = dir.join(format!("{ANCHOR_FILE}.{}.tmp", std::process::id()));
-        let err = |what: &str| Error::io(format!("cannot {what} {}", tmp.display()));
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create(true).truncate(false);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut file = options.open(&tmp).map_err(err("create"))?;
+        let err = |what: &str| Error::io(format!("cannot {what} {}", path.display()));
+        let mut file = options.open(&path).map_err(err("open"))?;
         file.write_all(&bytes).map_err(err("write"))?;
-        file.sync_data().map_err(err("sync"))?;
-        drop(file);
-        std::fs::rename(&tmp, &path)
-            .map_err(Error::io(format!("cannot replace {}", path.display())))
+        Ok(())
     }
 }
