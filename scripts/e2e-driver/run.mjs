@@ -1,0 +1,147 @@
+// End-to-end run of the built desktop app: tauri-driver (in front of WebKitWebDriver) drives the real window.
+// Usage: node run.mjs APP_BINARY ARTIFACT_DIR   (under a display: scripts/e2e runs it inside xvfb-run)
+// Scenario: create a vault -> add a credential -> lock -> a wrong password is refused with a message ->
+// unlock -> the audit log verifies. A screenshot of each page goes to ARTIFACT_DIR and must not be blank.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Session } from "./webdriver.mjs";
+import { colourStats, decodePng, looksDrawn } from "./png.mjs";
+
+const [binary, artifactDir] = process.argv.slice(2).map((p) => p && resolve(p));
+if (!binary || !artifactDir) {
+  console.error("usage: node run.mjs APP_BINARY ARTIFACT_DIR");
+  process.exit(2);
+}
+mkdirSync(artifactDir, { recursive: true });
+
+const PASSWORD = "Copper-Lantern-Violin-Marsh-42";
+const KEY = "sk-ant-api03-e2e-ONLY-not-a-real-key-0123456789";
+const PORT = 4444;
+const home = mkdtempSync(join(tmpdir(), "tallyvault-e2e-"));
+
+const driver = spawn("tauri-driver", ["--port", String(PORT)], {
+  env: { ...process.env, TALLYVAULT_HOME: home },
+  stdio: ["ignore", "inherit", "inherit"],
+});
+
+const results = [];
+async function step(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function waitForDriver() {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${PORT}/status`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("tauri-driver did not start");
+}
+
+let session;
+async function snapshot(name) {
+  const png = await session.screenshot();
+  writeFileSync(join(artifactDir, `${name}.png`), png);
+  const stats = colourStats(decodePng(png));
+  if (!looksDrawn(stats)) {
+    throw new Error(`screenshot ${name} looks blank: ${stats.distinct} colours, ${(stats.dominantShare * 100).toFixed(1)}% one colour`);
+  }
+}
+
+const nav = (label) => session.click(`//nav//button[normalize-space(.)='${label}']`, `the ${label} page`);
+const field = (label, type = "") =>
+  `//label[contains(normalize-space(.), '${label}')]//input${type ? `[@type='${type}']` : ""}`;
+
+let failed = false;
+try {
+  await waitForDriver();
+  await step("the app starts on the first-run page", async () => {
+    session = await Session.start(`http://127.0.0.1:${PORT}`, { "tauri:options": { application: binary } });
+    await session.waitForText("Create your Tallyvault", 30_000);
+    const title = await session.title();
+    if (title !== "Tallyvault") throw new Error(`the document title is ${JSON.stringify(title)}`);
+    await session.waitForText("There is no recovery");
+    await snapshot("01-setup");
+  });
+
+  await step("create a vault", async () => {
+    await session.type(field("Master password", "password"), PASSWORD, "the password field");
+    await session.type(field("Repeat it", "password"), PASSWORD, "the repeat field");
+    await session.click("//input[@type='checkbox']", "the no-recovery checkbox");
+    await session.clickButton("Create vault");
+    await session.waitForText("Dashboard · Tallyvault", 30_000);
+    await session.waitForText("0 credentials");
+    await snapshot("02-dashboard");
+  });
+
+  await step("add a credential by pasting it; the provider is detected", async () => {
+    await nav("Credentials");
+    await session.clickButton("Add credential");
+    await session.type(field("Label"), "e2e-anthropic", "the label field");
+    await session.type(field("Key (paste it)", "password"), KEY, "the key field");
+    await session.waitForText("Detected provider: Anthropic");
+    await session.click("//form//button[@type='submit' and normalize-space(.)='Add']", "the Add button");
+    await session.waitForText("Added e2e-anthropic (Anthropic).");
+    await session.waitFor("//tbody//th[normalize-space(.)='e2e-anthropic']", "the new row");
+    await snapshot("03-credentials");
+  });
+
+  await step("lock, and a wrong password is refused with a message", async () => {
+    await session.clickButton("Lock");
+    await session.waitForText("Unlock Tallyvault");
+    await session.type(field("Master password", "password"), "not the password", "the password field");
+    await session.clickButton("Unlock");
+    await session.waitForText("Wrong password. Check it and try again.", 30_000);
+    await snapshot("04-unlock-refused");
+  });
+
+  await step("unlock; the failed attempt is reported", async () => {
+    await session.type(field("Master password", "password"), PASSWORD, "the password field");
+    await session.clickButton("Unlock");
+    await session.waitForText("1 failed unlock attempt since the last unlock", 30_000);
+    await session.waitForText("1 credential");
+  });
+
+  await step("the audit log verifies", async () => {
+    await nav("Audit log");
+    await session.waitFor("//tbody/tr", "audit rows");
+    await session.clickButton("Verify");
+    await session.waitForText("The audit log verifies:", 30_000);
+    await snapshot("05-audit");
+  });
+
+  await step("settings show the auto-lock default", async () => {
+    await nav("Settings");
+    const input = await session.waitFor(field("Lock after", "number"), "the auto-lock field");
+    const value = await session.command("GET", `/element/${input}/property/value`);
+    if (value !== "5") throw new Error(`auto-lock shows ${value}, not 5`);
+    await snapshot("06-settings");
+  });
+} catch {
+  failed = true;
+  if (session) await snapshot("failure").catch(() => undefined);
+} finally {
+  if (session) await session.end();
+  driver.kill();
+  rmSync(home, { recursive: true, force: true });
+}
+
+const passed = results.filter((r) => r.ok).length;
+console.log(`e2e: ${passed} passed, ${results.length - passed} failed`);
+console.log(`screenshots in ${artifactDir}`);
+process.exit(failed ? 1 : 0);
