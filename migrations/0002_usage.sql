@@ -1,7 +1,9 @@
 -- Usage records: one row per request (or per bucket, for sources that only give buckets), keyed by a stable
 -- id derived from the source's natural key, so every ingest is an idempotent upsert.
+-- A rowid table with the id in a unique index: appends stay sequential and only the small index is random.
 CREATE TABLE usage_records (
-    id              BLOB PRIMARY KEY,         -- 16 bytes of SHA-256 over the source's natural key
+    rowid           INTEGER PRIMARY KEY,
+    id              INTEGER NOT NULL UNIQUE,  -- 64 bits of SHA-256 over the source's natural key
     source          TEXT    NOT NULL,         -- claude-code, codex, csv:<preset>, openai-api, ...
     provider        TEXT    NOT NULL,
     model           TEXT    NOT NULL,         -- '' when the source names none (e.g. <synthetic>)
@@ -19,17 +21,42 @@ CREATE TABLE usage_records (
     cost_origin     TEXT    NOT NULL,         -- reported | calculated | unpriced
     reported_cost_nanos INTEGER,              -- the source's own figure (costUSD), kept beside ours
     fast            INTEGER NOT NULL DEFAULT 0,
-    rank            INTEGER NOT NULL DEFAULT 0 -- which duplicate wins: higher rank replaces lower
-) WITHOUT ROWID;
+    -- Claude Code de-duplication (see src/sources/claude.rs): the message id, whether the line was a
+    -- sidechain, and the rank that decides which of two colliding lines is kept
+    message_key     INTEGER,                  -- 64 bits of SHA-256 of the message id
+    sidechain       INTEGER NOT NULL DEFAULT 0,
+    rank_tokens     INTEGER NOT NULL DEFAULT 0,
+    rank_cost       INTEGER NOT NULL DEFAULT 0,
+    -- set for records keyed by their file position, so a rewritten file can take them back
+    origin_path     TEXT
+);
 CREATE INDEX usage_records_ts ON usage_records(ts);
-CREATE INDEX usage_records_model ON usage_records(model, ts);
+CREATE INDEX usage_records_main_message ON usage_records(message_key) WHERE sidechain = 0;
+CREATE INDEX usage_records_side_message ON usage_records(message_key) WHERE sidechain = 1;
+CREATE INDEX usage_records_origin ON usage_records(origin_path) WHERE origin_path IS NOT NULL;
 
--- Hourly rollups (UTC hours) maintained after every ingest; reports in any whole-hour time zone read these.
+-- Hours whose rollup is stale, drained by the rollup refresh in the same transaction. Inserts mark their hours
+-- in bulk (src/usage); these triggers catch the rarer updates and deletes, including the old hour of a moved row.
+-- (NOT EXISTS rather than OR IGNORE: an upsert's conflict handling overrides a trigger's.)
+CREATE TABLE usage_dirty_hours (hour INTEGER PRIMARY KEY);
+CREATE TRIGGER usage_records_upd AFTER UPDATE ON usage_records BEGIN
+    INSERT INTO usage_dirty_hours (hour) SELECT old.ts / 3600000
+        WHERE NOT EXISTS (SELECT 1 FROM usage_dirty_hours WHERE hour = old.ts / 3600000);
+    INSERT INTO usage_dirty_hours (hour) SELECT new.ts / 3600000
+        WHERE NOT EXISTS (SELECT 1 FROM usage_dirty_hours WHERE hour = new.ts / 3600000);
+END;
+CREATE TRIGGER usage_records_del AFTER DELETE ON usage_records BEGIN
+    INSERT INTO usage_dirty_hours (hour) SELECT old.ts / 3600000
+        WHERE NOT EXISTS (SELECT 1 FROM usage_dirty_hours WHERE hour = old.ts / 3600000);
+END;
+
+-- Hourly rollups (UTC hours) refreshed at the end of every ingest; reports read these.
 CREATE TABLE usage_hourly (
-    hour            INTEGER NOT NULL,         -- Unix seconds of the hour's start, UTC
+    hour            INTEGER NOT NULL,         -- hours since the Unix epoch, UTC
     source          TEXT    NOT NULL,
     provider        TEXT    NOT NULL,
     model           TEXT    NOT NULL,
+    fast            INTEGER NOT NULL,
     project         TEXT    NOT NULL,
     input_tokens    INTEGER NOT NULL,
     cache_write_5m  INTEGER NOT NULL,
@@ -41,7 +68,8 @@ CREATE TABLE usage_hourly (
     cost_nanos      INTEGER NOT NULL,         -- priced records only
     unpriced_tokens INTEGER NOT NULL,         -- tokens of records without a price
     unpriced_requests INTEGER NOT NULL,
-    PRIMARY KEY (hour, source, provider, model, project)
+    reported_requests INTEGER NOT NULL,       -- records whose cost the source reported
+    PRIMARY KEY (hour, source, provider, model, fast, project)
 ) WITHOUT ROWID;
 
 -- What each scanned file has given us, so a rescan reads only appended bytes.
@@ -56,6 +84,7 @@ CREATE TABLE source_files (
     head_hash   BLOB,                       -- SHA-256 of the first bytes, to notice a rewritten file
     lines       INTEGER NOT NULL DEFAULT 0,
     skipped     INTEGER NOT NULL DEFAULT 0,
+    carry       TEXT,                       -- reader state at `offset` (Codex: model and running totals)
     scanned_at  TEXT    NOT NULL
 );
 

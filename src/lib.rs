@@ -8,7 +8,10 @@ pub mod crypto;
 pub mod error;
 pub mod money;
 pub mod pricing;
+pub mod report;
+pub mod sources;
 pub mod store;
+pub mod usage;
 pub mod vault;
 
 pub use error::{Error, ErrorCode, Result};

@@ -2,6 +2,7 @@
 //! and prints either a table or `--json`. Errors are one line on stderr and a non-zero exit.
 
 mod password;
+mod usage_cmds;
 mod vault_cmds;
 
 use std::path::PathBuf;
@@ -46,6 +47,15 @@ pub enum Command {
     /// Read and change settings.
     #[command(subcommand)]
     Settings(vault_cmds::SettingsCommand),
+    /// Read local agent logs (Claude Code, Codex CLI) into the usage store. No password needed.
+    Scan(usage_cmds::ScanArgs),
+    /// Import usage from a file (CSV).
+    Import(usage_cmds::ImportArgs),
+    /// Spend reports: daily, weekly, monthly, session, models, projects, providers.
+    Report(usage_cmds::ReportArgs),
+    /// The price table and your overrides.
+    #[command(subcommand)]
+    Prices(usage_cmds::PricesCommand),
 }
 
 /// Parses the command line, runs it, and turns the outcome into an exit code.
@@ -76,6 +86,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Creds(cmd) => vault_cmds::creds(&ctx, cmd),
         Command::Audit(cmd) => vault_cmds::audit(&ctx, cmd),
         Command::Settings(cmd) => vault_cmds::settings(&ctx, cmd),
+        Command::Scan(args) => usage_cmds::scan(&ctx.store()?, args),
+        Command::Import(args) => usage_cmds::import(&ctx.store()?, args),
+        Command::Report(args) => usage_cmds::report(&ctx.store()?, args),
+        Command::Prices(cmd) => usage_cmds::prices(&ctx.store()?, cmd),
     }
 }
 

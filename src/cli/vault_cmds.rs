@@ -21,7 +21,7 @@ pub struct Context {
 }
 
 impl Context {
-    fn store(&self) -> Result<Store> {
+    pub fn store(&self) -> Result<Store> {
         Store::open(&self.data_dir)
     }
 

@@ -1,8 +1,9 @@
 //! The cost of a usage record, exactly as ccusage computes it (shared/reference/agent-logs.md), in decimals:
 //! input + output + 5-minute cache writes + 1-hour cache writes + cache reads, each tiered at 200,000 tokens
 //! where the table has an `*_above_200k_tokens` rate, times the fast multiplier when the request ran in fast
-//! mode. Missing rates default as LiteLLM's consumers do: cache write 1.25 × input, 1-hour cache write
-//! 2 × input, cache read 0.1 × input.
+//! mode. A 1-hour cache write costs 2 × the input rate (Anthropic's published rule; LiteLLM's
+//! `..._above_1hr` field is not used: some snapshots carry wrong values there). Missing rates default as
+//! LiteLLM's consumers do: cache write 1.25 × input, cache read 0.1 × input.
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -103,13 +104,8 @@ impl ModelPrice {
         let two = Decimal::from(2);
         let write_5m = decimal(entry, "cache_creation_input_token_cost")?
             .unwrap_or(input * Decimal::new(125, 2));
-        let write_1h =
-            decimal(entry, "cache_creation_input_token_cost_above_1hr")?.unwrap_or(input * two);
-        let write_1h_above = decimal(
-            entry,
-            "cache_creation_input_token_cost_above_1hr_above_200k_tokens",
-        )?
-        .or(input_above.map(|r| r * two));
+        let write_1h = input * two;
+        let write_1h_above = input_above.map(|r| r * two);
         let fast = entry
             .get("provider_specific_entry")
             .map(|e| decimal(e, "fast"))

@@ -249,7 +249,6 @@ pub struct RateOverride {
     pub input: Option<Decimal>,
     pub output: Option<Decimal>,
     pub cache_write: Option<Decimal>,
-    pub cache_write_1h: Option<Decimal>,
     pub cache_read: Option<Decimal>,
     pub provider: Option<String>,
 }
@@ -275,10 +274,6 @@ pub fn set_override(store: &Store, model: &str, rates: &RateOverride, now: &str)
         ("input_cost_per_token", rates.input),
         ("output_cost_per_token", rates.output),
         ("cache_creation_input_token_cost", rates.cache_write),
-        (
-            "cache_creation_input_token_cost_above_1hr",
-            rates.cache_write_1h,
-        ),
         ("cache_read_input_token_cost", rates.cache_read),
     ];
     for (name, rate) in pairs {

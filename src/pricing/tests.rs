@@ -55,7 +55,7 @@ fn the_200k_tier_applies_to_the_excess_of_each_kind() {
         ..Default::default()
     };
     assert_eq!(p.cost(&t, false), d("0.6"));
-    // 1-hour writes above 200k default to twice the tiered input rate
+    // 1-hour writes cost twice the input rate, tiered like it
     let t = TokenCounts {
         cache_write_1h: 200_001,
         ..Default::default()
@@ -74,6 +74,16 @@ fn missing_cache_rates_default_from_input() {
     };
     // 1.25 + 2 + 0.1
     assert_eq!(p.cost(&t, false), d("3.35"));
+    // a table's own 1-hour rate is not used: 2 × input is the rule
+    let p = price(
+        json!({"input_cost_per_token": 8e-7, "output_cost_per_token": 4e-6,
+                         "cache_creation_input_token_cost_above_1hr": 6e-6}),
+    );
+    let t = TokenCounts {
+        cache_write_1h: 1_000_000,
+        ..Default::default()
+    };
+    assert_eq!(p.cost(&t, false), d("1.6"));
 }
 
 #[test]
@@ -112,7 +122,8 @@ fn lookup_follows_the_documented_rule() {
         table.resolve("anthropic/claude-sonnet-4-5"),
         Some("claude-sonnet-4-5")
     );
-    assert_eq!(table.resolve("openrouter/openai/gpt-5"), Some("gpt-5"));
+    assert_eq!(table.resolve("my-proxy/openai/gpt-5"), Some("gpt-5"));
+    assert_eq!(table.resolve("openrouter/openai/gpt-5"), Some("openrouter/openai/gpt-5"), "an exact key wins");
     assert_eq!(
         table
             .resolve("gpt-5-2025-08-07")

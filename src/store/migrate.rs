@@ -6,10 +6,16 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_vault",
-    include_str!("../../migrations/0001_vault.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_vault",
+        include_str!("../../migrations/0001_vault.sql"),
+    ),
+    (
+        "0002_usage",
+        include_str!("../../migrations/0002_usage.sql"),
+    ),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

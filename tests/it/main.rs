@@ -7,5 +7,7 @@ mod concurrency;
 mod crash;
 mod leak;
 mod migrations;
+mod parity;
 mod tamper;
+mod usage;
 mod vault;

@@ -1,0 +1,468 @@
+//! Aggregations of stored usage: by day, week or month in a chosen IANA time zone, or by session, model,
+//! project or provider. Period reports read the hourly rollups; an hour that straddles a local midnight
+//! (zones with half-hour offsets) is read from the records themselves, so every zone is exact.
+//!
+//! JSON output keeps ccusage's field names (`{"daily": [{"date", "inputTokens", ...}], "totals"}`) and adds
+//! what ccusage lacks: unpriced tokens and requests shown apart, exact costs in nano-dollars, requests.
+
+mod render;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::pricing::TokenCounts;
+use crate::store::Store;
+
+pub use render::{render_csv, render_json, render_table};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grouping {
+    Daily,
+    Weekly,
+    Monthly,
+    Session,
+    Models,
+    Projects,
+    Providers,
+}
+
+impl Grouping {
+    /// ccusage's top-level key and row key.
+    pub fn keys(self) -> (&'static str, &'static str) {
+        match self {
+            Grouping::Daily => ("daily", "date"),
+            Grouping::Weekly => ("weekly", "week"),
+            Grouping::Monthly => ("monthly", "month"),
+            Grouping::Session => ("sessions", "sessionId"),
+            Grouping::Models => ("models", "model"),
+            Grouping::Projects => ("projects", "project"),
+            Grouping::Providers => ("providers", "provider"),
+        }
+    }
+}
+
+/// What to report.
+#[derive(Debug, Clone)]
+pub struct ReportQuery {
+    pub grouping: Grouping,
+    /// Local dates, inclusive.
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub timezone: Tz,
+    /// Weeks start on Monday unless this says Sunday.
+    pub week_starts_sunday: bool,
+    /// Only these sources (e.g. `claude-code`), if given.
+    pub sources: Vec<String>,
+    pub providers: Vec<String>,
+}
+
+impl ReportQuery {
+    pub fn new(grouping: Grouping, timezone: Tz) -> ReportQuery {
+        ReportQuery {
+            grouping,
+            since: None,
+            until: None,
+            timezone,
+            week_starts_sunday: false,
+            sources: Vec::new(),
+            providers: Vec::new(),
+        }
+    }
+}
+
+/// Tokens and money of a group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Amounts {
+    pub tokens: TokenCounts,
+    pub requests: i64,
+    /// Cost of priced records.
+    pub cost: Money,
+    pub unpriced_tokens: u64,
+    pub unpriced_requests: i64,
+}
+
+impl Amounts {
+    fn add(&mut self, other: &Amounts) {
+        self.tokens.add(&other.tokens);
+        self.requests += other.requests;
+        self.cost += other.cost;
+        self.unpriced_tokens += other.unpriced_tokens;
+        self.unpriced_requests += other.unpriced_requests;
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelAmounts {
+    pub model: String,
+    pub amounts: Amounts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub key: String,
+    pub amounts: Amounts,
+    /// Per model, cost descending.
+    pub models: Vec<ModelAmounts>,
+    /// Session reports: the project and first/last activity (RFC 3339, UTC).
+    pub project: Option<String>,
+    pub first_activity: Option<String>,
+    pub last_activity: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub grouping: Grouping,
+    pub timezone: String,
+    pub rows: Vec<Row>,
+    pub totals: Amounts,
+    pub unpriced_models: Vec<String>,
+}
+
+/// The name a model is reported under (fast-mode requests apart, as ccusage does).
+fn model_label(model: &str, fast: bool) -> String {
+    let base = if model.is_empty() {
+        "(unknown model)"
+    } else {
+        model
+    };
+    if fast {
+        format!("{base}-fast")
+    } else {
+        base.to_string()
+    }
+}
+
+fn local_date(tz: &Tz, ms: i64) -> NaiveDate {
+    let utc = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+    tz.from_utc_datetime(&utc.naive_utc()).date_naive()
+}
+
+fn period_key(query: &ReportQuery, date: NaiveDate) -> String {
+    match query.grouping {
+        Grouping::Weekly => {
+            let back = if query.week_starts_sunday {
+                date.weekday().num_days_from_sunday()
+            } else {
+                date.weekday().num_days_from_monday()
+            };
+            (date - Duration::days(i64::from(back))).to_string()
+        }
+        Grouping::Monthly => format!("{:04}-{:02}", date.year(), date.month()),
+        _ => date.to_string(),
+    }
+}
+
+/// The UTC millisecond range that covers the local dates [since, until].
+fn utc_range(query: &ReportQuery) -> (i64, i64) {
+    let start = query.since.map_or(i64::MIN / 2, |d| {
+        let t = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+        // The earliest instant with this local date, allowing for the widest offsets (±26 h).
+        t.and_utc().timestamp_millis() - 26 * 3_600_000
+    });
+    let end = query.until.map_or(i64::MAX / 2, |d| {
+        let t = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+        t.and_utc().timestamp_millis() + 50 * 3_600_000
+    });
+    (start, end)
+}
+
+fn in_dates(query: &ReportQuery, date: NaiveDate) -> bool {
+    query.since.is_none_or(|s| date >= s) && query.until.is_none_or(|u| date <= u)
+}
+
+fn filter_sql(query: &ReportQuery, first_param: usize) -> (String, Vec<String>) {
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    let mut n = first_param;
+    for (column, list) in [("source", &query.sources), ("provider", &query.providers)] {
+        if list.is_empty() {
+            continue;
+        }
+        let placeholders: Vec<String> = list
+            .iter()
+            .map(|v| {
+                values.push(v.clone());
+                n += 1;
+                format!("?{}", n - 1)
+            })
+            .collect();
+        sql.push_str(&format!(" AND {column} IN ({})", placeholders.join(", ")));
+    }
+    (sql, values)
+}
+
+struct Bucket {
+    ms: i64,
+    group: String,
+    model: String,
+    amounts: Amounts,
+}
+
+fn amounts_from_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Amounts> {
+    let get = |i: usize| r.get::<_, i64>(first + i).map(|v| v.max(0) as u64);
+    Ok(Amounts {
+        tokens: TokenCounts {
+            input: get(0)?,
+            cache_write_5m: get(1)?,
+            cache_write_1h: get(2)?,
+            cache_read: get(3)?,
+            output: get(4)?,
+            reasoning: get(5)?,
+        },
+        requests: r.get(first + 6)?,
+        cost: Money::from_nanos(r.get(first + 7)?),
+        unpriced_tokens: get(8)?,
+        unpriced_requests: r.get(first + 9)?,
+    })
+}
+
+const SUMS: &str = "SUM(input_tokens), SUM(cache_write_5m), SUM(cache_write_1h), SUM(cache_read), \
+    SUM(output_tokens), SUM(reasoning_tokens), SUM(requests)";
+
+/// Runs a report.
+pub fn run(store: &Store, query: &ReportQuery) -> Result<Report> {
+    if let (Some(s), Some(u)) = (query.since, query.until) {
+        if s > u {
+            return Err(Error::InvalidInput(format!(
+                "--since {s} is after --until {u}"
+            )));
+        }
+    }
+    let rows = match query.grouping {
+        Grouping::Session => session_rows(store, query)?,
+        _ => bucket_rows(store, query)?,
+    };
+    let mut totals = Amounts::default();
+    let mut unpriced: Vec<String> = Vec::new();
+    for row in &rows {
+        totals.add(&row.amounts);
+        for m in &row.models {
+            if m.amounts.unpriced_requests > 0 && !unpriced.contains(&m.model) {
+                unpriced.push(m.model.clone());
+            }
+        }
+    }
+    unpriced.sort();
+    Ok(Report {
+        grouping: query.grouping,
+        timezone: query.timezone.name().to_string(),
+        rows,
+        totals,
+        unpriced_models: unpriced,
+    })
+}
+
+fn bucket_rows(store: &Store, query: &ReportQuery) -> Result<Vec<Row>> {
+    let (start, end) = utc_range(query);
+    let group_column = match query.grouping {
+        Grouping::Projects => "project",
+        Grouping::Providers => "provider",
+        _ => "''",
+    };
+    let (filter, values) = filter_sql(query, 3);
+    let buckets = store.read(|tx| {
+        let mut out = Vec::new();
+        let sql = format!(
+            "SELECT hour, {group_column}, model, fast, {SUMS}, SUM(cost_nanos), SUM(unpriced_tokens), SUM(unpriced_requests)
+             FROM usage_hourly WHERE hour >= ?1 AND hour <= ?2 {filter}
+             GROUP BY hour, {group_column}, model, fast"
+        );
+        let mut stmt = tx.prepare(&sql)?;
+        let mut params: Vec<&dyn rusqlite::ToSql> = vec![];
+        let (h0, h1) = (start.div_euclid(3_600_000), end.div_euclid(3_600_000));
+        params.push(&h0);
+        params.push(&h1);
+        for v in &values {
+            params.push(v);
+        }
+        let mut straddling = Vec::new();
+        let mut rows = stmt.query(params.as_slice())?;
+        while let Some(r) = rows.next()? {
+            let hour: i64 = r.get(0)?;
+            let ms = hour * 3_600_000;
+            if local_date(&query.timezone, ms) != local_date(&query.timezone, ms + 3_599_999) {
+                straddling.push(hour);
+                continue;
+            }
+            let fast: bool = r.get(3)?;
+            out.push(Bucket {
+                ms,
+                group: r.get(1)?,
+                model: model_label(&r.get::<_, String>(2)?, fast),
+                amounts: amounts_from_row(r, 4)?,
+            });
+        }
+        straddling.sort_unstable();
+        straddling.dedup();
+        // Hours split by a local midnight: read their records one by one.
+        let sql = format!(
+            "SELECT ts, {group_column}, model, fast, input_tokens, cache_write_5m, cache_write_1h, cache_read,
+                    output_tokens, reasoning_tokens, requests, COALESCE(cost_nanos, 0),
+                    CASE WHEN cost_nanos IS NULL THEN input_tokens + cache_write_5m + cache_write_1h + cache_read
+                         + output_tokens ELSE 0 END,
+                    CASE WHEN cost_nanos IS NULL THEN requests ELSE 0 END
+             FROM usage_records WHERE ts >= ?1 AND ts < ?2 {filter}"
+        );
+        let mut stmt = tx.prepare(&sql)?;
+        for hour in straddling {
+            let (a, b) = (hour * 3_600_000, (hour + 1) * 3_600_000);
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&a, &b];
+            for v in &values {
+                params.push(v);
+            }
+            let mut rows = stmt.query(params.as_slice())?;
+            while let Some(r) = rows.next()? {
+                let fast: bool = r.get(3)?;
+                out.push(Bucket {
+                    ms: r.get(0)?,
+                    group: r.get(1)?,
+                    model: model_label(&r.get::<_, String>(2)?, fast),
+                    amounts: amounts_from_row(r, 4)?,
+                });
+            }
+        }
+        Ok(out)
+    })?;
+
+    let mut groups: BTreeMap<String, BTreeMap<String, Amounts>> = BTreeMap::new();
+    for b in buckets {
+        let date = local_date(&query.timezone, b.ms);
+        if !in_dates(query, date) {
+            continue;
+        }
+        let key = match query.grouping {
+            Grouping::Daily | Grouping::Weekly | Grouping::Monthly => period_key(query, date),
+            Grouping::Models => b.model.clone(),
+            _ => b.group,
+        };
+        groups
+            .entry(key)
+            .or_default()
+            .entry(b.model)
+            .or_default()
+            .add(&b.amounts);
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(key, models)| row_from_models(key, models))
+        .collect())
+}
+
+fn row_from_models(key: String, models: BTreeMap<String, Amounts>) -> Row {
+    let mut amounts = Amounts::default();
+    let mut list: Vec<ModelAmounts> = models
+        .into_iter()
+        .map(|(model, a)| {
+            amounts.add(&a);
+            ModelAmounts { model, amounts: a }
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.amounts
+            .cost
+            .cmp(&a.amounts.cost)
+            .then_with(|| a.model.cmp(&b.model))
+    });
+    Row {
+        key,
+        amounts,
+        models: list,
+        project: None,
+        first_activity: None,
+        last_activity: None,
+    }
+}
+
+fn session_rows(store: &Store, query: &ReportQuery) -> Result<Vec<Row>> {
+    let (start, end) = utc_range(query);
+    let (filter, values) = filter_sql(query, 3);
+    let sql = format!(
+        "SELECT session, project, model, fast, {SUMS}, COALESCE(SUM(cost_nanos), 0),
+                SUM(CASE WHEN cost_nanos IS NULL THEN input_tokens + cache_write_5m + cache_write_1h + cache_read
+                    + output_tokens ELSE 0 END),
+                SUM(CASE WHEN cost_nanos IS NULL THEN requests ELSE 0 END), MIN(ts), MAX(ts)
+         FROM usage_records WHERE ts >= ?1 AND ts < ?2 {filter}
+         GROUP BY session, project, model, fast"
+    );
+    type Acc = (String, BTreeMap<String, Amounts>, i64, i64);
+    let mut sessions: HashMap<(String, String), Acc> = HashMap::new();
+    store.read(|tx| {
+        let mut stmt = tx.prepare(&sql)?;
+        let mut params: Vec<&dyn rusqlite::ToSql> = vec![&start, &end];
+        for v in &values {
+            params.push(v);
+        }
+        let mut rows = stmt.query(params.as_slice())?;
+        while let Some(r) = rows.next()? {
+            let session: String = r.get(0)?;
+            let project: String = r.get(1)?;
+            let fast: bool = r.get(3)?;
+            let model = model_label(&r.get::<_, String>(2)?, fast);
+            let amounts = amounts_from_row(r, 4)?;
+            let (first, last): (i64, i64) = (r.get(14)?, r.get(15)?);
+            let entry = sessions
+                .entry((session, project.clone()))
+                .or_insert_with(|| (project, BTreeMap::new(), i64::MAX, i64::MIN));
+            entry.1.entry(model).or_default().add(&amounts);
+            entry.2 = entry.2.min(first);
+            entry.3 = entry.3.max(last);
+        }
+        Ok(())
+    })?;
+    let fmt = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).map(crate::audit::format_time);
+    let mut rows: Vec<Row> = sessions
+        .into_iter()
+        .filter(|(_, (_, _, _, last))| in_dates(query, local_date(&query.timezone, *last)))
+        .map(|((session, _), (project, models, first, last))| {
+            let mut row = row_from_models(session, models);
+            row.project = Some(project);
+            row.first_activity = fmt(first);
+            row.last_activity = fmt(last);
+            row
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        a.last_activity
+            .cmp(&b.last_activity)
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    Ok(rows)
+}
+
+/// The system's IANA time zone, or UTC when it cannot be told.
+pub fn system_timezone() -> Tz {
+    if let Ok(name) = std::env::var("TZ") {
+        if let Ok(tz) = name.trim_start_matches(':').parse::<Tz>() {
+            return tz;
+        }
+    }
+    if let Ok(text) = std::fs::read_to_string("/etc/timezone") {
+        if let Ok(tz) = text.trim().parse::<Tz>() {
+            return tz;
+        }
+    }
+    if let Ok(target) = std::fs::read_link("/etc/localtime") {
+        let text = target.to_string_lossy();
+        if let Some(i) = text.find("zoneinfo/") {
+            if let Ok(tz) = text[i + "zoneinfo/".len()..].parse::<Tz>() {
+                return tz;
+            }
+        }
+    }
+    Tz::UTC
+}
+
+/// Parses an IANA zone name with a clear error.
+pub fn parse_timezone(name: &str) -> Result<Tz> {
+    name.parse::<Tz>().map_err(|_| {
+        Error::InvalidInput(format!(
+            "unknown time zone {name:?} (use an IANA name such as Europe/Berlin)"
+        ))
+    })
+}

@@ -1,0 +1,521 @@
+//! Spend from local logs: dedup, pricing, unpriced models, time zones, incremental scans, CSV imports.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use tallyvault::pricing::PriceTable;
+use tallyvault::report::{self, Grouping, ReportQuery};
+use tallyvault::sources::{self, csv_import, Quiet, ScanRequest, SourceKind};
+use tallyvault::store::Store;
+
+/// A Claude config dir with `projects/<project>/` ready for session files.
+struct Logs {
+    dir: tempfile::TempDir,
+    store_dir: tempfile::TempDir,
+}
+
+fn line(
+    id: Option<&str>,
+    req: &str,
+    ts: &str,
+    model: &str,
+    input: u64,
+    output: u64,
+    extra: &str,
+) -> String {
+    let id = id.map_or(String::new(), |id| format!(r#""id":"{id}","#));
+    format!(
+        r#"{{"type":"assistant","timestamp":"{ts}","sessionId":"s","requestId":"{req}"{extra},"message":{{{id}"model":"{model}","usage":{{"input_tokens":{input},"output_tokens":{output},"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}}}}"#
+    )
+}
+
+impl Logs {
+    fn new() -> Logs {
+        let logs = Logs {
+            dir: tempfile::tempdir().unwrap(),
+            store_dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(logs.dir.path().join("projects/-home-u-app")).unwrap();
+        logs
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join("projects/-home-u-app").join(name)
+    }
+
+    fn write(&self, name: &str, lines: &[String]) {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        std::fs::write(self.file(name), text).unwrap();
+    }
+
+    fn append(&self, name: &str, lines: &[String]) {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.file(name))
+            .unwrap();
+        for l in lines {
+            writeln!(f, "{l}").unwrap();
+        }
+    }
+
+    fn store(&self) -> Store {
+        Store::open(self.store_dir.path()).unwrap()
+    }
+
+    fn scan(&self) -> sources::ScanSummary {
+        let store = self.store();
+        let prices = PriceTable::load(&store).unwrap();
+        let request = ScanRequest {
+            sources: vec![SourceKind::ClaudeCode],
+            roots: Some(vec![self.dir.path().to_path_buf()]),
+        };
+        sources::scan(&store, &prices, &request, &Quiet).unwrap()
+    }
+
+    fn report(&self, grouping: Grouping, tz: &str) -> report::Report {
+        report::run(
+            &self.store(),
+            &ReportQuery::new(grouping, tz.parse().unwrap()),
+        )
+        .unwrap()
+    }
+
+    fn totals(&self) -> report::Amounts {
+        self.report(Grouping::Daily, "UTC").totals
+    }
+}
+
+const SONNET: &str = "claude-sonnet-4-5-20250929";
+const TS: &str = "2025-11-20T10:00:00.000Z";
+
+#[test]
+fn scanning_twice_or_the_same_lines_in_two_files_changes_nothing() {
+    let logs = Logs::new();
+    let lines: Vec<String> = (0..50)
+        .map(|i| {
+            line(
+                Some(&format!("msg_{i}")),
+                &format!("req_{i}"),
+                TS,
+                SONNET,
+                100,
+                10,
+                "",
+            )
+        })
+        .collect();
+    logs.write("a.jsonl", &lines);
+    let first = logs.scan();
+    assert_eq!(first.usage_lines, 50);
+    let totals = logs.totals();
+    assert_eq!(totals.tokens.input, 5000);
+    assert_eq!(logs.scan().bytes_read, 0, "nothing new: nothing read");
+    logs.write("b-resumed.jsonl", &lines);
+    logs.scan();
+    assert_eq!(
+        logs.totals(),
+        totals,
+        "a resumed session's copies are the same requests"
+    );
+}
+
+#[test]
+fn dedup_follows_the_rules() {
+    let logs = Logs::new();
+    logs.write(
+        "s.jsonl",
+        &[
+            // same key twice: the larger token sum wins (wherever it comes)
+            line(Some("m1"), "r1", TS, SONNET, 100, 10, ""),
+            line(Some("m1"), "r1", TS, SONNET, 100, 20, ""),
+            line(Some("m1"), "r1", TS, SONNET, 100, 15, ""),
+            // a sidechain copy of a main-chain message, even with more tokens, gives way to the main one
+            line(Some("m2"), "r2", TS, SONNET, 1, 1, ""),
+            line(
+                Some("m2"),
+                "r9",
+                TS,
+                SONNET,
+                500,
+                500,
+                r#","isSidechain":true"#,
+            ),
+            // two sidechain lines with one id but different requests collide; the larger wins
+            line(Some("m3"), "r3", TS, SONNET, 7, 0, r#","isSidechain":true"#),
+            line(Some("m3"), "r4", TS, SONNET, 9, 0, r#","isSidechain":true"#),
+            // two main-chain lines with one id but different requests both count
+            line(Some("m4"), "r5", TS, SONNET, 1000, 0, ""),
+            line(Some("m4"), "r6", TS, SONNET, 1000, 0, ""),
+            // lines without a message id are never merged
+            line(None, "r7", TS, SONNET, 3, 0, ""),
+            line(None, "r7", TS, SONNET, 3, 0, ""),
+        ],
+    );
+    logs.scan();
+    let t = logs.totals();
+    assert_eq!(
+        t.tokens.input,
+        100 + 1 + 9 + 2000 + 6,
+        "inputs kept by the dedup rules"
+    );
+    assert_eq!(t.tokens.output, 20 + 1, "outputs kept by the dedup rules");
+    assert_eq!(t.requests, 7);
+    // a later scan with the sidechain copy in another file changes nothing either
+    logs.write(
+        "sub.jsonl",
+        &[line(
+            Some("m2"),
+            "r2",
+            TS,
+            SONNET,
+            900,
+            900,
+            r#","isSidechain":true"#,
+        )],
+    );
+    logs.scan();
+    assert_eq!(logs.totals().tokens.input, t.tokens.input);
+}
+
+#[test]
+fn reported_cost_wins_and_unpriced_models_are_shown_apart() {
+    let logs = Logs::new();
+    logs.write(
+        "s.jsonl",
+        &[
+            line(
+                Some("a"),
+                "1",
+                TS,
+                SONNET,
+                1_000_000,
+                0,
+                r#","costUSD":1.25"#,
+            ),
+            line(Some("b"), "2", TS, "claude-nebula-9", 4000, 1000, ""),
+            line(Some("c"), "3", TS, "<synthetic>", 10, 10, ""),
+            line(Some("d"), "4", TS, SONNET, 1_000_000, 0, ""),
+        ],
+    );
+    logs.scan();
+    let r = logs.report(Grouping::Daily, "UTC");
+    // $1.25 reported + $3 calculated (1M input at $3/M) + $0 synthetic; the unknown model is not $0 but unpriced
+    assert_eq!(r.totals.cost.nanos(), 4_250_000_000);
+    assert_eq!(r.totals.unpriced_tokens, 5000);
+    assert_eq!(r.totals.unpriced_requests, 1);
+    assert_eq!(r.unpriced_models, ["claude-nebula-9"]);
+    let json = report::render_json(&r);
+    assert_eq!(json["totals"]["unpricedModels"][0], "claude-nebula-9");
+    let table = report::render_table(&r, true);
+    assert!(
+        table.contains("Unpriced") && table.contains("claude-nebula-9"),
+        "{table}"
+    );
+
+    // pricing it reprices the stored records
+    let store = logs.store();
+    let rates = tallyvault::pricing::RateOverride {
+        input: Some("2".parse().unwrap()),
+        output: Some("10".parse().unwrap()),
+        ..Default::default()
+    };
+    tallyvault::pricing::set_override(&store, "claude-nebula-9", &rates, "now").unwrap();
+    tallyvault::usage::reprice(&store, &PriceTable::load(&store).unwrap()).unwrap();
+    let r = logs.report(Grouping::Daily, "UTC");
+    assert_eq!(r.totals.unpriced_tokens, 0);
+    assert_eq!(
+        r.totals.cost.nanos(),
+        4_250_000_000 + 8_000_000 + 10_000_000
+    );
+}
+
+#[test]
+fn days_follow_the_time_zone_across_a_dst_change_and_half_hour_offsets() {
+    let logs = Logs::new();
+    logs.write(
+        "s.jsonl",
+        &[
+            // New York: DST ends 2025-11-02 at 06:00Z. 03:30Z is 23:30 EDT on Nov 1; 05:30Z is 01:30 EDT
+            // on Nov 2; 06:30Z is 01:30 EST on Nov 2; 04:59Z on Nov 3 is 23:59 EST on Nov 2.
+            line(Some("a"), "1", "2025-11-02T03:30:00Z", SONNET, 1, 0, ""),
+            line(Some("b"), "2", "2025-11-02T05:30:00Z", SONNET, 10, 0, ""),
+            line(Some("c"), "3", "2025-11-02T06:30:00Z", SONNET, 100, 0, ""),
+            line(Some("d"), "4", "2025-11-03T04:59:00Z", SONNET, 1000, 0, ""),
+            line(Some("e"), "5", "2025-11-03T05:00:00Z", SONNET, 10000, 0, ""),
+            // Kolkata (+05:30): 18:15Z is 23:45 on Oct 1, 18:45Z is 00:15 on Oct 2, in one UTC hour
+            line(
+                Some("f"),
+                "6",
+                "2025-10-01T18:15:00Z",
+                SONNET,
+                100000,
+                0,
+                "",
+            ),
+            line(
+                Some("g"),
+                "7",
+                "2025-10-01T18:45:00+00:00",
+                SONNET,
+                1000000,
+                0,
+                "",
+            ),
+        ],
+    );
+    logs.scan();
+    let days = |tz: &str| -> Vec<(String, u64)> {
+        logs.report(Grouping::Daily, tz)
+            .rows
+            .into_iter()
+            .map(|r| (r.key, r.amounts.tokens.input))
+            .collect()
+    };
+    assert_eq!(
+        days("America/New_York"),
+        [
+            ("2025-10-01".into(), 1_100_000),
+            ("2025-11-01".into(), 1),
+            ("2025-11-02".into(), 1110),
+            ("2025-11-03".into(), 10000)
+        ]
+    );
+    assert_eq!(
+        days("Asia/Kolkata")[..2],
+        [
+            ("2025-10-01".into(), 100_000),
+            ("2025-10-02".into(), 1_000_000)
+        ]
+    );
+    let mut q = ReportQuery::new(Grouping::Daily, "America/New_York".parse().unwrap());
+    q.since = NaiveDate::from_ymd_opt(2025, 11, 2);
+    q.until = NaiveDate::from_ymd_opt(2025, 11, 2);
+    let r = report::run(&logs.store(), &q).unwrap();
+    assert_eq!(
+        r.totals.tokens.input, 1110,
+        "--since/--until are local dates"
+    );
+}
+
+#[test]
+fn appended_truncated_and_replaced_files() {
+    let logs = Logs::new();
+    let mk = |i: usize| {
+        line(
+            Some(&format!("m{i}")),
+            &format!("r{i}"),
+            TS,
+            SONNET,
+            1,
+            0,
+            "",
+        )
+    };
+    logs.write("s.jsonl", &(0..100).map(mk).collect::<Vec<_>>());
+    logs.scan();
+    let size = std::fs::metadata(logs.file("s.jsonl")).unwrap().len();
+    logs.append("s.jsonl", &(100..110).map(mk).collect::<Vec<_>>());
+    let s = logs.scan();
+    assert!(
+        s.bytes_read < size / 5,
+        "an append reads only the new bytes ({} of {size})",
+        s.bytes_read
+    );
+    assert_eq!(logs.totals().tokens.input, 110);
+
+    // a half-written last line is not consumed, and counts once complete
+    let partial = mk(110);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(logs.file("s.jsonl"))
+        .unwrap();
+    f.write_all(&partial.as_bytes()[..40]).unwrap();
+    drop(f);
+    logs.scan();
+    assert_eq!(logs.totals().tokens.input, 110);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(logs.file("s.jsonl"))
+        .unwrap();
+    f.write_all(&partial.as_bytes()[40..]).unwrap();
+    f.write_all(b"\n").unwrap();
+    drop(f);
+    logs.scan();
+    assert_eq!(logs.totals().tokens.input, 111);
+
+    // truncated and rewritten: read again from the start; dedup keeps totals right
+    logs.write("s.jsonl", &(0..20).map(mk).collect::<Vec<_>>());
+    let s = logs.scan();
+    assert!(s.bytes_read > 0);
+    assert_eq!(
+        logs.totals().tokens.input,
+        111,
+        "records already seen stay counted once"
+    );
+
+    // rotated: replaced by a new file (new inode) with different content under the same name
+    let tmp = logs.file("s.jsonl.new");
+    std::fs::write(
+        &tmp,
+        (200..205).map(mk).collect::<Vec<_>>().join("\n") + "\n",
+    )
+    .unwrap();
+    std::fs::rename(&tmp, logs.file("s.jsonl")).unwrap();
+    logs.scan();
+    assert_eq!(logs.totals().tokens.input, 116);
+}
+
+#[test]
+fn malformed_and_pretty_lines() {
+    let logs = Logs::new();
+    let good = line(Some("m1"), "r1", TS, SONNET, 5, 0, "");
+    let spaced = r#"{"type": "assistant", "timestamp": "2025-11-20T10:00:00Z", "requestId": "r2", "message": {"id": "m2", "model": "claude-sonnet-4-5-20250929", "usage": {"input_tokens": 7, "output_tokens": 0}}}"#;
+    logs.write(
+        "s.jsonl",
+        &[
+            good.clone(),
+            good[..good.len() / 2].to_string(),
+            "garbage not json".into(),
+            spaced.into(),
+            r#"{"type":"user","message":{"role":"user","content":"hi"}}"#.into(),
+            line(Some("m3"), "r3", "not a time", SONNET, 1, 0, ""),
+            good.replace("\"input_tokens\":5", "\"input_tokens\":-5"),
+        ],
+    );
+    let s = logs.scan();
+    assert_eq!(s.usage_lines, 2);
+    assert_eq!(
+        s.skipped_lines, 4,
+        "truncated, garbage, bad time, negative count"
+    );
+    assert_eq!(
+        logs.totals().tokens.input,
+        12,
+        "a spaced line counts like a compact one"
+    );
+}
+
+#[test]
+fn a_one_gigabyte_file_is_read_in_bounded_memory() {
+    let logs = Logs::new();
+    let path = logs.file("huge.jsonl");
+    {
+        let mut f =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).unwrap());
+        let filler = format!(
+            r#"{{"type":"user","toolUseResult":"{}"}}"#,
+            "x".repeat(1 << 20)
+        );
+        let mut written = 0usize;
+        let mut i = 0;
+        while written < (1 << 30) {
+            let l = line(
+                Some(&format!("m{i}")),
+                &format!("r{i}"),
+                TS,
+                SONNET,
+                1,
+                0,
+                "",
+            );
+            writeln!(f, "{l}").unwrap();
+            writeln!(f, "{filler}").unwrap();
+            written += l.len() + filler.len() + 2;
+            i += 1;
+        }
+        // and one line far above the line limit
+        f.write_all(&vec![b'y'; 80 << 20]).unwrap();
+        f.write_all(b"\n").unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tallyvault"))
+        .args([
+            "--data-dir",
+            logs.store_dir.path().to_str().unwrap(),
+            "scan",
+            "--source",
+            "claude-code",
+            "--json",
+            "--path",
+        ])
+        .arg(logs.dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
+    let peak_mb = usage.ru_maxrss / 1024;
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(summary["bytes_read"].as_u64().unwrap() > 1 << 30);
+    assert_eq!(
+        summary["skipped_lines"], 1,
+        "the oversized line is skipped, not loaded"
+    );
+    assert!(peak_mb < 200, "peak memory {peak_mb} MB for a 1 GB file");
+    std::fs::remove_file(&path).unwrap();
+}
+
+fn write_csv(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn csv_imports_are_idempotent_and_errors_name_their_lines() {
+    let logs = Logs::new();
+    let store = logs.store();
+    let prices = PriceTable::load(&store).unwrap();
+    let good = write_csv(
+        logs.dir.path(),
+        "usage.csv",
+        "date,model,input_tokens,output_tokens,cost_usd,project\n\
+         2025-11-01,gpt-5,1000000,0,,proj-a\n\
+         2025-11-02,gpt-5,0,1000000,2.50,proj-b\n\
+         2025-11-02,mystery-model,10,10,,proj-b\n",
+    );
+    let s = csv_import::import(&store, &prices, &good).unwrap().unwrap();
+    assert_eq!((s.rows, s.unpriced_rows), (3, 1));
+    csv_import::import(&store, &prices, &good).unwrap().unwrap();
+    let r = report::run(
+        &store,
+        &ReportQuery::new(Grouping::Projects, "UTC".parse().unwrap()),
+    )
+    .unwrap();
+    assert_eq!(
+        r.totals.cost.nanos(),
+        1_250_000_000 + 2_500_000_000,
+        "imported twice, counted once"
+    );
+    assert_eq!(r.totals.unpriced_tokens, 20);
+
+    let bad = write_csv(
+        logs.dir.path(),
+        "bad.csv",
+        "timestamp,model,input_tokens,output_tokens\n2025-11-01,gpt-5,12,3\nnot-a-date,gpt-5,1,1\n2025-11-01,gpt-5,many,1\n",
+    );
+    let problems = csv_import::import(&store, &prices, &bad)
+        .unwrap()
+        .unwrap_err();
+    let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [3, 4]);
+    assert!(
+        problems[1].message.contains("input_tokens"),
+        "{:?}",
+        problems[1]
+    );
+    let missing = write_csv(logs.dir.path(), "missing.csv", "day,tokens\n2025-11-01,5\n");
+    let problems = csv_import::import(&store, &prices, &missing)
+        .unwrap()
+        .unwrap_err();
+    assert!(problems[0].message.contains("Time"), "{:?}", problems[0]);
+}
