@@ -131,8 +131,16 @@ mod tests {
             "$1,234.57"
         );
         assert_eq!(Money::from_nanos(5_000_001).to_string(), "$0.01");
-        assert_eq!(Money::from_nanos(5_000_000).to_string(), "$0.00", "half to even");
-        assert_eq!(Money::from_nanos(15_000_000).to_string(), "$0.02", "half to even");
+        assert_eq!(
+            Money::from_nanos(5_000_000).to_string(),
+            "$0.00",
+            "half to even"
+        );
+        assert_eq!(
+            Money::from_nanos(15_000_000).to_string(),
+            "$0.02",
+            "half to even"
+        );
         assert_eq!(Money::from_nanos(-2_500_000_000).to_string(), "-$2.50");
         assert_eq!(Money::ZERO.to_string(), "$0.00");
     }

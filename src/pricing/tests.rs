@@ -123,7 +123,11 @@ fn lookup_follows_the_documented_rule() {
         Some("claude-sonnet-4-5")
     );
     assert_eq!(table.resolve("my-proxy/openai/gpt-5"), Some("gpt-5"));
-    assert_eq!(table.resolve("openrouter/openai/gpt-5"), Some("openrouter/openai/gpt-5"), "an exact key wins");
+    assert_eq!(
+        table.resolve("openrouter/openai/gpt-5"),
+        Some("openrouter/openai/gpt-5"),
+        "an exact key wins"
+    );
     assert_eq!(
         table
             .resolve("gpt-5-2025-08-07")

@@ -6,6 +6,8 @@
 //! to the previous one adds nothing; otherwise use `last_token_usage`, else the difference of totals
 //! (clamped at 0). Cached input is part of input (capped at it); reasoning is part of output. With no model
 //! yet, `gpt-5` is assumed. The same event in two files (same millisecond, model and counts) is one record.
+//! A forked session (`session_meta.payload.forked_from_id`) starts by replaying its parent's history, stamped
+//! within the second of the fork: those events are not counted again.
 //! The running totals are saved with the file's offset, so an appended file is read from where it stopped.
 
 use std::path::{Path, PathBuf};
@@ -104,6 +106,10 @@ struct Payload {
     #[serde(rename = "type", default)]
     kind: Option<String>,
     #[serde(default)]
+    forked_from_id: Option<String>,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
     model: Option<String>,
     #[serde(default)]
     info: Option<Info>,
@@ -124,6 +130,9 @@ struct Event {
 pub struct Carry {
     pub model: Option<String>,
     pub previous_total: Option<Counts>,
+    /// Token counts stamped before this instant (ms) are a fork's replayed history.
+    #[serde(default)]
+    pub fork_cutoff_ms: Option<i64>,
 }
 
 pub struct FileParser<'a> {
@@ -133,6 +142,7 @@ pub struct FileParser<'a> {
     pub carry: Carry,
     finder: memchr::memmem::Finder<'static>,
     finder_ctx: memchr::memmem::Finder<'static>,
+    finder_meta: memchr::memmem::Finder<'static>,
 }
 
 impl<'a> FileParser<'a> {
@@ -150,6 +160,7 @@ impl<'a> FileParser<'a> {
             carry: Carry::default(),
             finder: memchr::memmem::Finder::new(b"token_count"),
             finder_ctx: memchr::memmem::Finder::new(b"turn_context"),
+            finder_meta: memchr::memmem::Finder::new(b"forked_from_id"),
         }
     }
 
@@ -162,7 +173,10 @@ impl<'a> FileParser<'a> {
         skipped: &mut u64,
     ) {
         let is_count = self.finder.find(line).is_some();
-        if !is_count && self.finder_ctx.find(line).is_none() {
+        if !is_count
+            && self.finder_ctx.find(line).is_none()
+            && self.finder_meta.find(line).is_none()
+        {
             return;
         }
         let Ok(event) = serde_json::from_slice::<Event>(line) else {
@@ -171,6 +185,17 @@ impl<'a> FileParser<'a> {
         };
         let Some(payload) = event.payload else { return };
         match (event.kind.as_str(), payload.kind.as_deref()) {
+            ("session_meta", _)
+                if payload
+                    .forked_from_id
+                    .as_deref()
+                    .is_some_and(|id| !id.is_empty()) =>
+            {
+                let stamp = payload.timestamp.as_deref().or(event.timestamp.as_deref());
+                if let Some(t) = stamp.and_then(|t| DateTime::parse_from_rfc3339(t).ok()) {
+                    self.carry.fork_cutoff_ms = Some((t.timestamp() + 1) * 1000);
+                }
+            }
             ("turn_context", _) => {
                 if let Some(model) = payload.model.filter(|m| !m.is_empty()) {
                     self.carry.model = Some(model);
@@ -202,7 +227,12 @@ impl<'a> FileParser<'a> {
                 if info.total_token_usage.is_some() {
                     self.carry.previous_total = info.total_token_usage;
                 }
-                if counted.is_zero() {
+                if counted.is_zero()
+                    || self
+                        .carry
+                        .fork_cutoff_ms
+                        .is_some_and(|cutoff| ts_ms < cutoff)
+                {
                     return;
                 }
                 let model = info

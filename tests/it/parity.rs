@@ -150,3 +150,90 @@ fn daily_report_matches_ccusage() {
         "the corpus exercised the comparison ({model_checks}, {cost_checks})"
     );
 }
+
+#[test]
+fn codex_daily_report_matches_ccusage() {
+    let Some(ccusage) = ccusage() else {
+        eprintln!(
+            "SKIPPED: ccusage is not installed (run scripts/setup-test-deps, or set CCUSAGE_BIN)"
+        );
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let corpus = work.path().join("codex");
+    let status = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/gen-codex-corpus.py"))
+        .args(["--seed", "5", "--events", "800", "--out"])
+        .arg(&corpus)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let home = work.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let theirs = run_json(
+        Command::new(&ccusage)
+            .args(["codex", "daily", "--json", "--offline", "--timezone", "UTC"])
+            .env("HOME", &home)
+            .env("CODEX_HOME", &corpus),
+    );
+    let ours = run_json(
+        Command::new(env!("CARGO_BIN_EXE_tallyvault"))
+            .args([
+                "report",
+                "daily",
+                "--json",
+                "--timezone",
+                "UTC",
+                "--source",
+                "codex",
+            ])
+            .env("TALLYVAULT_HOME", work.path().join("data"))
+            .env("HOME", &home)
+            .env("CLAUDE_CONFIG_DIR", work.path().join("no-claude"))
+            .env("CODEX_HOME", &corpus),
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(corpus.join("manifest.json")).unwrap())
+            .unwrap();
+    let spaced = &manifest["spaced_last_usage_by_date_utc"];
+    let (ours, theirs) = (by_date(&ours), by_date(&theirs));
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>(),
+        "the same days"
+    );
+    let mut cost_checks = 0;
+    for (date, theirs) in &theirs {
+        let ours = &ours[date];
+        let extra = |k: &str| spaced[date][k].as_u64().unwrap_or(0);
+        let n = |v: &Value, k: &str| v[k].as_u64().unwrap();
+        // ccusage's inputTokens are uncached, like ours; cached input is its cacheReadTokens
+        assert_eq!(
+            n(ours, "inputTokens"),
+            n(theirs, "inputTokens") + extra("input") - extra("cached_input"),
+            "{date} input"
+        );
+        assert_eq!(
+            n(ours, "cacheReadTokens"),
+            n(theirs, "cacheReadTokens") + extra("cached_input"),
+            "{date} cached"
+        );
+        assert_eq!(
+            n(ours, "outputTokens"),
+            n(theirs, "outputTokens") + extra("output"),
+            "{date} output"
+        );
+        if spaced[date].is_null() {
+            let (a, b) = (
+                ours["totalCost"].as_f64().unwrap(),
+                theirs["costUSD"].as_f64().unwrap(),
+            );
+            assert!((a - b).abs() <= 0.01, "{date}: cost {a} vs ccusage {b}");
+            cost_checks += 1;
+        }
+    }
+    assert!(
+        cost_checks > 10,
+        "the corpus exercised the comparison ({cost_checks})"
+    );
+}
