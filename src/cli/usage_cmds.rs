@@ -120,6 +120,7 @@ pub fn scan(store: &Store, args: ScanArgs) -> Result<ExitCode> {
             summary.duration_ms
         );
     }
+    super::budget_cmds::after_ingest(store)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -141,6 +142,10 @@ pub struct ImportArgs {
     file: PathBuf,
     #[arg(long, value_enum, default_value_t = ImportFormat::Csv)]
     format: ImportFormat,
+    /// Other header names: field=Header,... (fields: time, model, input, output, cache_read, cache_write,
+    /// requests, cost, provider, project).
+    #[arg(long)]
+    map: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -148,7 +153,12 @@ pub struct ImportArgs {
 pub fn import(store: &Store, args: ImportArgs) -> Result<ExitCode> {
     let prices = PriceTable::load(store)?;
     match args.format {
-        ImportFormat::Csv => match csv_import::import(store, &prices, &args.file)? {
+        ImportFormat::Csv => match csv_import::import(
+            store,
+            &prices,
+            &args.file,
+            &csv_import::Mapping::parse(args.map.as_deref().unwrap_or(""))?,
+        )? {
             Ok(summary) => {
                 if args.json {
                     print_json(&summary)?;
@@ -158,6 +168,7 @@ pub fn import(store: &Store, args: ImportArgs) -> Result<ExitCode> {
                         summary.rows, summary.records_written, summary.unpriced_rows
                     );
                 }
+                super::budget_cmds::after_ingest(store)?;
                 Ok(ExitCode::SUCCESS)
             }
             Err(problems) => {
@@ -260,6 +271,9 @@ pub fn report(store: &Store, args: ReportArgs) -> Result<ExitCode> {
         print!("{text}");
     } else {
         print!("{}", report::render_table(&result, args.breakdown));
+    }
+    if !args.no_scan {
+        super::budget_cmds::after_ingest(store)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -16,6 +16,9 @@
 //! | provider | `provider` | no (from the model) |
 //! | project | `project` [`project_id`, `workspace`, `workspace_id`, `api_key`] | no |
 //!
+//! `--map field=Header,...` names other headers (fields: time, model, input, output, cache_read, cache_write,
+//! requests, cost, provider, project).
+//!
 //! Every row's id is the file name's stem plus the row's content, so importing the same file twice changes
 //! nothing. Errors name the line and column; a file with errors imports nothing.
 
@@ -43,6 +46,50 @@ enum Field {
     Cost,
     Provider,
     Project,
+}
+
+/// The names `--map` accepts for each field.
+const FIELD_NAMES: &[(&str, Field)] = &[
+    ("time", Field::Time),
+    ("model", Field::Model),
+    ("input", Field::Input),
+    ("output", Field::Output),
+    ("cache_read", Field::CacheRead),
+    ("cache_write", Field::CacheWrite),
+    ("requests", Field::Requests),
+    ("cost", Field::Cost),
+    ("provider", Field::Provider),
+    ("project", Field::Project),
+];
+
+/// Header names chosen by the user for some fields, overriding the default names.
+#[derive(Debug, Clone, Default)]
+pub struct Mapping(HashMap<Field, String>);
+
+impl Mapping {
+    /// Parses `field=Header,field=Header`.
+    pub fn parse(text: &str) -> Result<Mapping> {
+        let mut map = HashMap::new();
+        for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (field, header) = pair.split_once('=').ok_or_else(|| {
+                Error::InvalidInput(format!("--map: {pair:?} is not field=Header"))
+            })?;
+            let field = FIELD_NAMES
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(field.trim()))
+                .map(|(_, f)| *f)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = FIELD_NAMES.iter().map(|(n, _)| *n).collect();
+                    Error::InvalidInput(format!(
+                        "--map: unknown field {:?} (fields: {})",
+                        field.trim(),
+                        names.join(", ")
+                    ))
+                })?;
+            map.insert(field, header.trim().to_string());
+        }
+        Ok(Mapping(map))
+    }
 }
 
 const FIELDS: &[(Field, &[&str], bool)] = &[
@@ -120,9 +167,30 @@ pub struct ImportSummary {
 
 fn header_map(
     headers: &csv::StringRecord,
+    mapping: &Mapping,
 ) -> std::result::Result<HashMap<Field, usize>, CsvProblem> {
     let mut map = HashMap::new();
     for (field, names, required) in FIELDS {
+        if let Some(wanted) = mapping.0.get(field) {
+            let clean = |h: &str| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+            match headers
+                .iter()
+                .position(|h| clean(h) == wanted.to_ascii_lowercase())
+            {
+                Some(i) => {
+                    map.insert(*field, i);
+                    continue;
+                }
+                None => {
+                    return Err(CsvProblem {
+                        line: 1,
+                        message: format!(
+                            "--map names the column {wanted:?}, which is not in the header"
+                        ),
+                    })
+                }
+            }
+        }
         let found = headers.iter().position(|h| {
             let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
             names.iter().any(|n| *n == h)
@@ -175,6 +243,7 @@ fn parse_count(text: &str) -> Option<u64> {
 pub fn read(
     path: &Path,
     prices: &PriceTable,
+    mapping: &Mapping,
 ) -> Result<std::result::Result<Vec<UsageRecord>, Vec<CsvProblem>>> {
     let file =
         std::fs::File::open(path).map_err(Error::io(format!("cannot open {}", path.display())))?;
@@ -194,7 +263,7 @@ pub fn read(
             }]))
         }
     };
-    let columns = match header_map(&headers) {
+    let columns = match header_map(&headers, mapping) {
         Ok(c) => c,
         Err(p) => return Ok(Err(vec![p])),
     };
@@ -318,8 +387,9 @@ pub fn import(
     store: &Store,
     prices: &PriceTable,
     path: &Path,
+    mapping: &Mapping,
 ) -> Result<std::result::Result<ImportSummary, Vec<CsvProblem>>> {
-    let records = match read(path, prices)? {
+    let records = match read(path, prices, mapping)? {
         Ok(r) => r,
         Err(problems) => return Ok(Err(problems)),
     };

@@ -483,9 +483,14 @@ fn csv_imports_are_idempotent_and_errors_name_their_lines() {
          2025-11-02,gpt-5,0,1000000,2.50,proj-b\n\
          2025-11-02,mystery-model,10,10,,proj-b\n",
     );
-    let s = csv_import::import(&store, &prices, &good).unwrap().unwrap();
+    let none = csv_import::Mapping::default();
+    let s = csv_import::import(&store, &prices, &good, &none)
+        .unwrap()
+        .unwrap();
     assert_eq!((s.rows, s.unpriced_rows), (3, 1));
-    csv_import::import(&store, &prices, &good).unwrap().unwrap();
+    csv_import::import(&store, &prices, &good, &none)
+        .unwrap()
+        .unwrap();
     let r = report::run(
         &store,
         &ReportQuery::new(Grouping::Projects, "UTC".parse().unwrap()),
@@ -503,7 +508,7 @@ fn csv_imports_are_idempotent_and_errors_name_their_lines() {
         "bad.csv",
         "timestamp,model,input_tokens,output_tokens\n2025-11-01,gpt-5,12,3\nnot-a-date,gpt-5,1,1\n2025-11-01,gpt-5,many,1\n",
     );
-    let problems = csv_import::import(&store, &prices, &bad)
+    let problems = csv_import::import(&store, &prices, &bad, &none)
         .unwrap()
         .unwrap_err();
     let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
@@ -514,8 +519,32 @@ fn csv_imports_are_idempotent_and_errors_name_their_lines() {
         problems[1]
     );
     let missing = write_csv(logs.dir.path(), "missing.csv", "day,tokens\n2025-11-01,5\n");
-    let problems = csv_import::import(&store, &prices, &missing)
+    let problems = csv_import::import(&store, &prices, &missing, &none)
         .unwrap()
         .unwrap_err();
     assert!(problems[0].message.contains("Time"), "{:?}", problems[0]);
+    // the same file with its own header names mapped
+    let mapped = csv_import::Mapping::parse("time=day, model=Model Name, input=Prompt").unwrap();
+    let own = write_csv(
+        logs.dir.path(),
+        "own.csv",
+        "Day,Model Name,Prompt\n2025-11-03,gpt-5,1000000\n",
+    );
+    let s = csv_import::import(&store, &prices, &own, &mapped)
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.rows, 1);
+    assert!(csv_import::Mapping::parse("colour=x")
+        .unwrap_err()
+        .to_string()
+        .contains("unknown field"));
+    let wrong = csv_import::Mapping::parse("time=Nope").unwrap();
+    let problems = csv_import::import(&store, &prices, &own, &wrong)
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        problems[0].message.contains("\"Nope\""),
+        "{:?}",
+        problems[0]
+    );
 }
