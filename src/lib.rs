@@ -2,10 +2,12 @@
 //! forecasts. It never depends on a desktop shell: every feature is reachable from the CLI and from tests.
 
 pub mod audit;
+pub mod budget;
 pub mod cli;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod forecast;
 pub mod money;
 pub mod pricing;
 pub mod report;

@@ -1,6 +1,7 @@
 //! The `tallyvault` command line: clap glue over the core. Every command opens the store, does one thing,
 //! and prints either a table or `--json`. Errors are one line on stderr and a non-zero exit.
 
+mod budget_cmds;
 mod password;
 mod usage_cmds;
 mod vault_cmds;
@@ -56,6 +57,18 @@ pub enum Command {
     /// The price table and your overrides.
     #[command(subcommand)]
     Prices(usage_cmds::PricesCommand),
+    /// Budgets: add, list, edit, rm, check (check exits non-zero when any is over or projected over).
+    #[command(subcommand)]
+    Budget(budget_cmds::BudgetCommand),
+    /// Alerts raised by budgets and anomalies: list, ack, resolve; the optional webhook.
+    #[command(subcommand)]
+    Alerts(budget_cmds::AlertsCommand),
+    /// Spend projected to the end of the period, with an 80% interval, and when budgets run out.
+    Forecast(budget_cmds::ForecastArgs),
+    /// Days whose spend per provider or model is far from its usual level for that weekday.
+    Anomalies(budget_cmds::AnomaliesArgs),
+    /// What the same tokens would have cost on other models.
+    Whatif(budget_cmds::WhatIfArgs),
 }
 
 /// Parses the command line, runs it, and turns the outcome into an exit code.
@@ -90,6 +103,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(args) => usage_cmds::import(&ctx.store()?, args),
         Command::Report(args) => usage_cmds::report(&ctx.store()?, args),
         Command::Prices(cmd) => usage_cmds::prices(&ctx.store()?, cmd),
+        Command::Budget(cmd) => budget_cmds::budget(&ctx.store()?, cmd),
+        Command::Alerts(cmd) => budget_cmds::alerts_cmd(&ctx, cmd),
+        Command::Forecast(args) => budget_cmds::forecast_cmd(&ctx.store()?, args),
+        Command::Anomalies(args) => budget_cmds::anomalies_cmd(&ctx.store()?, args),
+        Command::Whatif(args) => budget_cmds::whatif_cmd(&ctx.store()?, args),
     }
 }
 

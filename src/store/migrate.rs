@@ -15,6 +15,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_usage",
         include_str!("../../migrations/0002_usage.sql"),
     ),
+    (
+        "0003_budgets",
+        include_str!("../../migrations/0003_budgets.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

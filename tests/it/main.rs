@@ -1,10 +1,12 @@
 //! The core's integration tests: one binary, one module per concern.
 
 mod audit_log;
+mod budget;
 mod cli;
 mod common;
 mod concurrency;
 mod crash;
+mod forecast;
 mod leak;
 mod migrations;
 mod parity;
