@@ -10,6 +10,7 @@ pub mod error;
 pub mod forecast;
 pub mod money;
 pub mod pricing;
+pub mod providers;
 pub mod report;
 pub mod sources;
 pub mod store;

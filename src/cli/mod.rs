@@ -3,6 +3,7 @@
 
 mod budget_cmds;
 mod password;
+mod provider_cmds;
 mod usage_cmds;
 mod vault_cmds;
 
@@ -69,6 +70,13 @@ pub enum Command {
     Anomalies(budget_cmds::AnomaliesArgs),
     /// What the same tokens would have cost on other models.
     Whatif(budget_cmds::WhatIfArgs),
+    /// Provider accounts polled for usage and cost: add, list, status, retry.
+    #[command(subcommand)]
+    Providers(provider_cmds::ProvidersCommand),
+    /// Poll the providers' usage and cost APIs now (needs the vault password: it reads the keys).
+    Poll(provider_cmds::PollArgs),
+    /// Per day (and model): what the provider billed, its usage × the price table, and the local-log estimate.
+    Reconcile(provider_cmds::ReconcileArgs),
 }
 
 /// Parses the command line, runs it, and turns the outcome into an exit code.
@@ -108,6 +116,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Forecast(args) => budget_cmds::forecast_cmd(&ctx.store()?, args),
         Command::Anomalies(args) => budget_cmds::anomalies_cmd(&ctx.store()?, args),
         Command::Whatif(args) => budget_cmds::whatif_cmd(&ctx.store()?, args),
+        Command::Providers(cmd) => provider_cmds::providers(&ctx, cmd),
+        Command::Poll(args) => provider_cmds::poll(&ctx, args),
+        Command::Reconcile(args) => provider_cmds::reconcile_cmd(&ctx.store()?, args),
     }
 }
 

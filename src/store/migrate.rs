@@ -19,6 +19,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_budgets",
         include_str!("../../migrations/0003_budgets.sql"),
     ),
+    (
+        "0004_providers",
+        include_str!("../../migrations/0004_providers.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

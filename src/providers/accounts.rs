@@ -1,0 +1,282 @@
+//! Provider accounts (provider + vault credential + base URL + interval), their poll state, and the retry
+//! queue of failed windows. Metadata only: nothing here reads a secret.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
+
+use super::breaker::{Breaker, CircuitState};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+pub const DEFAULT_INTERVAL_SECS: i64 = 900;
+pub const DEFAULT_BACKFILL_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: i64,
+    pub provider: String,
+    pub credential_id: i64,
+    pub credential_label: String,
+    /// Set when the provider refused the key (401/403): the account is not polled until the key is rotated.
+    pub credential_invalid: Option<String>,
+    pub base_url: Option<String>,
+    pub interval_secs: i64,
+    pub backfill_days: i64,
+    pub created_at: String,
+    pub backfilled_until: Option<i64>,
+    pub last_success_at: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+    pub circuit_state: CircuitState,
+    pub consecutive_failures: u32,
+    pub circuit_open_until_ms: Option<i64>,
+    pub requests_total: i64,
+    pub queued_windows: i64,
+}
+
+const SELECT: &str = "SELECT a.id, a.provider, a.credential_id, c.label, c.invalid_reason, a.base_url,
+        a.interval_secs, a.backfill_days, a.created_at, a.backfilled_until, a.last_success_at, a.last_error,
+        a.last_error_at, a.circuit_state, a.consecutive_failures, a.circuit_open_until, a.requests_total,
+        (SELECT COUNT(*) FROM provider_retry_queue q WHERE q.account_id = a.id)
+    FROM provider_accounts a JOIN credentials c ON c.id = a.credential_id";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+    let state: String = r.get(13)?;
+    Ok(Account {
+        id: r.get(0)?,
+        provider: r.get(1)?,
+        credential_id: r.get(2)?,
+        credential_label: r.get(3)?,
+        credential_invalid: r.get(4)?,
+        base_url: r.get(5)?,
+        interval_secs: r.get(6)?,
+        backfill_days: r.get(7)?,
+        created_at: r.get(8)?,
+        backfilled_until: r.get(9)?,
+        last_success_at: r.get(10)?,
+        last_error: r.get(11)?,
+        last_error_at: r.get(12)?,
+        circuit_state: CircuitState::parse(&state),
+        consecutive_failures: r.get::<_, i64>(14)?.clamp(0, u32::MAX as i64) as u32,
+        circuit_open_until_ms: r.get(15)?,
+        requests_total: r.get(16)?,
+        queued_windows: r.get(17)?,
+    })
+}
+
+impl Account {
+    pub fn breaker(&self, threshold: u32, cooldown_ms: i64) -> Breaker {
+        Breaker {
+            state: self.circuit_state,
+            failures: self.consecutive_failures,
+            open_until_ms: self.circuit_open_until_ms,
+            threshold: threshold.max(1),
+            cooldown_ms,
+        }
+    }
+}
+
+pub struct NewAccount {
+    pub provider: String,
+    pub credential_id: i64,
+    pub base_url: Option<String>,
+    pub interval_secs: i64,
+    pub backfill_days: i64,
+}
+
+pub fn add(store: &Store, new: &NewAccount, now: &str) -> Result<Account> {
+    if super::api(&new.provider).is_none() {
+        return Err(Error::InvalidInput(format!(
+            "unknown provider {:?}: expected one of {}",
+            new.provider,
+            super::PROVIDERS.join(", ")
+        )));
+    }
+    if let Some(url) = &new.base_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Error::InvalidInput(
+                "--base-url must start with http:// or https://".into(),
+            ));
+        }
+    }
+    if new.interval_secs < 60 {
+        return Err(Error::InvalidInput(
+            "the poll interval must be at least 1 minute".into(),
+        ));
+    }
+    if !(1..=366).contains(&new.backfill_days) {
+        return Err(Error::InvalidInput(
+            "the backfill must be 1 to 366 days".into(),
+        ));
+    }
+    store.write(|tx| {
+        tx.execute(
+            "INSERT INTO provider_accounts (provider, credential_id, base_url, interval_secs, backfill_days, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                new.provider,
+                new.credential_id,
+                new.base_url.as_deref().map(|u| u.trim_end_matches('/')),
+                new.interval_secs,
+                new.backfill_days,
+                now
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        find_tx(tx, id)
+    })
+}
+
+fn find_tx(tx: &Transaction<'_>, id: i64) -> Result<Account> {
+    tx.query_row(&format!("{SELECT} WHERE a.id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("provider account {id}")))
+}
+
+pub fn find(store: &Store, id: i64) -> Result<Account> {
+    store.read(|tx| find_tx(tx, id))
+}
+
+pub fn list(store: &Store) -> Result<Vec<Account>> {
+    store.read(|tx| {
+        let mut stmt = tx.prepare(&format!("{SELECT} ORDER BY a.id"))?;
+        let rows = stmt.query_map([], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    })
+}
+
+/// What a poll run changes on its account.
+#[derive(Debug, Clone, Default)]
+pub struct RunState {
+    pub success_at: Option<String>,
+    pub error: Option<(String, String)>,
+    pub backfilled_until: Option<i64>,
+    pub requests: i64,
+}
+
+pub fn save_run(store: &Store, id: i64, breaker: &Breaker, run: &RunState) -> Result<()> {
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE provider_accounts SET circuit_state = ?2, consecutive_failures = ?3, circuit_open_until = ?4,
+                 requests_total = requests_total + ?5,
+                 last_success_at = COALESCE(?6, last_success_at),
+                 last_error = CASE WHEN ?7 IS NULL THEN last_error ELSE ?7 END,
+                 last_error_at = CASE WHEN ?8 IS NULL THEN last_error_at ELSE ?8 END,
+                 backfilled_until = MAX(COALESCE(backfilled_until, 0), COALESCE(?9, 0))
+             WHERE id = ?1",
+            params![
+                id,
+                breaker.state.as_str(),
+                breaker.failures,
+                breaker.open_until_ms,
+                run.requests,
+                run.success_at,
+                run.error.as_ref().map(|e| e.0.as_str()),
+                run.error.as_ref().map(|e| e.1.as_str()),
+                run.backfilled_until,
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// The provider refused the key: the credential is marked invalid with the provider's message (which stops
+/// every account using it until the key is rotated).
+pub fn mark_credential_invalid(store: &Store, credential_id: i64, reason: &str) -> Result<()> {
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE credentials SET invalid_reason = ?2 WHERE id = ?1",
+            params![credential_id, reason],
+        )?;
+        Ok(())
+    })
+}
+
+/// A failed window waiting to be fetched again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueuedWindow {
+    pub id: i64,
+    pub account_id: i64,
+    pub endpoint: String,
+    pub window_start: i64,
+    pub window_end: i64,
+    pub attempts: i64,
+    pub last_error: String,
+    pub next_try_ms: i64,
+}
+
+const QUEUE_SELECT: &str =
+    "SELECT id, account_id, endpoint, window_start, window_end, attempts, last_error, next_try
+    FROM provider_retry_queue";
+
+fn queued_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QueuedWindow> {
+    Ok(QueuedWindow {
+        id: r.get(0)?,
+        account_id: r.get(1)?,
+        endpoint: r.get(2)?,
+        window_start: r.get(3)?,
+        window_end: r.get(4)?,
+        attempts: r.get(5)?,
+        last_error: r.get(6)?,
+        next_try_ms: r.get(7)?,
+    })
+}
+
+pub fn queue(store: &Store, account_id: Option<i64>) -> Result<Vec<QueuedWindow>> {
+    store.read(|tx| {
+        let mut stmt = tx.prepare(&format!(
+            "{QUEUE_SELECT} WHERE ?1 IS NULL OR account_id = ?1 ORDER BY account_id, window_start, endpoint"
+        ))?;
+        let rows = stmt.query_map([account_id], queued_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    })
+}
+
+/// A window that failed (or was skipped while the circuit was open).
+pub struct Failure<'a> {
+    pub endpoint: &'a str,
+    pub window: super::Window,
+    pub error: &'a str,
+    /// False for a window skipped while the circuit is open: no request was made.
+    pub counts_as_attempt: bool,
+}
+
+/// Records a failed window: a new entry, or one more attempt on the queued one. `next_try` maps the attempt
+/// count to the Unix ms of the next try.
+pub fn enqueue_failure(
+    store: &Store,
+    account_id: i64,
+    failure: &Failure<'_>,
+    next_try: impl Fn(i64) -> i64,
+    now: &str,
+) -> Result<()> {
+    let Failure {
+        endpoint,
+        window,
+        error,
+        counts_as_attempt,
+    } = *failure;
+    store.write(|tx| {
+        let attempts: i64 = tx
+            .query_row(
+                "SELECT attempts FROM provider_retry_queue
+                 WHERE account_id = ?1 AND endpoint = ?2 AND window_start = ?3 AND window_end = ?4",
+                params![account_id, endpoint, window.start, window.end],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0)
+            + i64::from(counts_as_attempt);
+        tx.execute(
+            "INSERT INTO provider_retry_queue
+                 (account_id, endpoint, window_start, window_end, attempts, last_error, next_try, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (account_id, endpoint, window_start, window_end)
+             DO UPDATE SET attempts = excluded.attempts, next_try = excluded.next_try,
+                 -- a window skipped while the circuit is open keeps the error that opened it
+                 last_error = CASE WHEN ?9 THEN excluded.last_error ELSE last_error END",
+            params![account_id, endpoint, window.start, window.end, attempts, error, next_try(attempts), now, counts_as_attempt],
+        )?;
+        Ok(())
+    })
+}
