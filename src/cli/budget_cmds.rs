@@ -437,6 +437,7 @@ fn print_projection(title: &str, p: &forecast::PeriodProjection) {
     );
     if let Some(b) = p.budget {
         match p.exhaustion_date {
+            Some(_) if p.spent >= b => println!("  budget {b}: already spent"),
             Some(d) => println!("  budget {b}: projected to run out on {d}"),
             None => println!("  budget {b}: not projected to run out this period"),
         }

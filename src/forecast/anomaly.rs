@@ -12,10 +12,12 @@ use super::history::DailyRow;
 
 /// Same-weekday values looked back at.
 pub const BASELINE_WEEKS: i64 = 8;
+/// Days whose ratio to their own baseline gives the recent level (the last half) and the scale (all).
+const LEVEL_DAYS: i64 = 28;
 /// Fewer same-weekday values than this and a key is too new to judge.
 pub const MIN_BASELINE_POINTS: usize = 3;
 /// Robust z-score that fires.
-pub const Z_THRESHOLD: f64 = 4.0;
+pub const Z_THRESHOLD: f64 = 3.5;
 /// A spike must also be this many times the baseline; a drop this fraction of it.
 pub const SPIKE_RATIO: f64 = 1.5;
 pub const DROP_RATIO: f64 = 0.5;
@@ -136,14 +138,52 @@ impl Series<'_> {
         }
     }
 
+    /// What `pick` is expected to be on `date`: the same-weekday median, moved by the recent level (the
+    /// median ratio of the last two weeks' days to their own same-weekday medians, so a trend or a lasting
+    /// change of habits does not read as an anomaly), and a robust scale from four weeks of those ratios
+    /// (pooled across weekdays: steadier than eight same-weekday values).
+    fn expected(
+        &self,
+        date: NaiveDate,
+        pick: impl Fn(&Day) -> f64 + Copy,
+    ) -> Option<(f64, f64, usize)> {
+        let base = self.baseline(date, |d| Some(pick(d)));
+        if base.len() < MIN_BASELINE_POINTS {
+            return None;
+        }
+        let (med, mad_scale) = robust_baseline(&base);
+        let mut recent = Vec::new();
+        let mut ratios = Vec::new();
+        for back in 1..=LEVEL_DAYS {
+            let day = date - Duration::days(back);
+            let day_base = self.baseline(day, |d| Some(pick(d)));
+            if day_base.len() < MIN_BASELINE_POINTS {
+                continue;
+            }
+            let (day_med, _) = robust_baseline(&day_base);
+            if day_med > 0.0 {
+                let r = pick(&self.day(day)) / day_med;
+                ratios.push(r);
+                if back <= LEVEL_DAYS / 2 {
+                    recent.push(r);
+                }
+            }
+        }
+        if ratios.len() < 7 || recent.is_empty() {
+            return Some((med, mad_scale.max(0.1 * med), base.len()));
+        }
+        let (level, _) = robust_baseline(&recent);
+        let (_, rel_scale) = robust_baseline(&ratios);
+        let value = med * level.clamp(0.5, 2.0);
+        Some((value, rel_scale.max(0.1) * value, base.len()))
+    }
+
     fn check(&self, date: NaiveDate, out: &mut Vec<Anomaly>) {
         let today = self.day(date);
         let weekday = date.format("%A");
         let mut fired_cost = false;
-        let cost_base = self.baseline(date, |d| Some(d.cost));
-        if cost_base.len() >= MIN_BASELINE_POINTS {
-            let (med, scale) = robust_baseline(&cost_base);
-            let scale = scale.max(0.1 * med).max(0.01);
+        if let Some((med, scale, points)) = self.expected(date, |d| d.cost) {
+            let scale = scale.max(0.01);
             let z = (today.cost - med) / scale;
             if z >= Z_THRESHOLD
                 && today.cost >= SPIKE_RATIO * med
@@ -151,16 +191,14 @@ impl Series<'_> {
             {
                 fired_cost = true;
                 out.push(self.anomaly(date, AnomalyKind::CostSpike, today.cost, med, z, format!(
-                    "spent ${:.2}, {:.1}x the usual ${:.2} for a {weekday} (median of the last {} {weekday}s), \
+                    "spent ${:.2}, {:.1}x the usual ${:.2} for a {weekday} (the last {} {weekday}s, moved by the recent level), \
                      {z:.1} robust standard deviations above it",
-                    today.cost, today.cost / med.max(1e-9), med, cost_base.len()
+                    today.cost, today.cost / med.max(1e-9), med, points
                 )));
             }
         }
-        let token_base = self.baseline(date, |d| Some(d.tokens));
-        if !fired_cost && token_base.len() >= MIN_BASELINE_POINTS {
-            let (med, scale) = robust_baseline(&token_base);
-            let scale = scale.max(0.1 * med).max(1.0);
+        if let (false, Some((med, scale, _))) = (fired_cost, self.expected(date, |d| d.tokens)) {
+            let scale = scale.max(1.0);
             let z = (today.tokens - med) / scale;
             if z >= Z_THRESHOLD && today.tokens >= SPIKE_RATIO * med && med > 0.0 {
                 out.push(self.anomaly(date, AnomalyKind::UsageSurge, today.tokens, med, z, format!(

@@ -398,3 +398,64 @@ fn budgets_can_be_edited_and_removed_and_bad_input_is_refused() {
     assert!(budgets::list(&store).unwrap().is_empty());
     assert!(budgets::remove(&store, "team").is_err());
 }
+
+#[test]
+fn anomaly_alerts_have_a_cooldown() {
+    let fx = Fixture::new();
+    let store = fx.store();
+    let day0 = d(2025, 1, 6);
+    let at = |day: i64, hour: u32| {
+        Utc.from_utc_datetime(
+            &(day0 + chrono::Duration::days(day))
+                .and_hms_opt(hour, 0, 0)
+                .unwrap(),
+        )
+    };
+    for day in 0..40 {
+        let cost = if [35, 36, 38].contains(&day) {
+            "50"
+        } else {
+            "10"
+        };
+        spend(&store, at(day, 9), "claude-x", dollars(cost));
+    }
+    let subjects = |list: &[alerts::Alert]| {
+        let mut s: Vec<String> = list
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {}",
+                    a.subject,
+                    a.period_start.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        s.sort();
+        s
+    };
+    let first = budget::evaluate(&store, at(36, 8), Tz::UTC).unwrap();
+    assert_eq!(
+        subjects(&first),
+        [
+            "anomaly:model:claude-x:cost_spike 2025-02-10",
+            "anomaly:provider:anthropic:cost_spike 2025-02-10"
+        ]
+    );
+    assert!(
+        first[0].message.contains("5.0x the usual $10.00"),
+        "{}",
+        first[0].message
+    );
+    let next_day = budget::evaluate(&store, at(37, 8), Tz::UTC).unwrap();
+    assert!(
+        next_day.is_empty(),
+        "the spike on day 36 is within the cooldown: {next_day:?}"
+    );
+    let later = budget::evaluate(&store, at(39, 8), Tz::UTC).unwrap();
+    assert_eq!(
+        later.len(),
+        2,
+        "day 38 is past the {}-day cooldown",
+        budget::engine::ANOMALY_COOLDOWN_DAYS
+    );
+}

@@ -1,5 +1,6 @@
 //! The core's integration tests: one binary, one module per concern.
 
+mod anomalies;
 mod audit_log;
 mod budget;
 mod cli;
@@ -12,8 +13,11 @@ mod migrations;
 mod parity;
 mod providers_backfill;
 mod providers_breaker;
+mod providers_cli;
 mod providers_fake;
 mod providers_poll;
 mod tamper;
 mod usage;
 mod vault;
+mod webhook;
+mod whatif;
