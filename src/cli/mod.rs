@@ -81,7 +81,7 @@ pub enum Command {
 
 /// Parses the command line, runs it, and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(provider_cmds::route_report_reconcile(std::env::args_os()));
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

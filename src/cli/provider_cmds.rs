@@ -14,7 +14,7 @@ use crate::pricing::PriceTable;
 use crate::providers::accounts::{self, Account, NewAccount};
 use crate::providers::http::{Timeouts, UreqTransport};
 use crate::providers::poll::{Plan, PollPolicy, PollReport, Poller};
-use crate::providers::reconcile;
+use crate::providers::{reconcile, schedule};
 use crate::store::Store;
 use crate::vault::{self, CredentialRef, Purpose, Vault};
 
@@ -65,6 +65,9 @@ pub struct PollArgs {
     /// Fetch (again) from this UTC date, YYYY-MM-DD, instead of the backfill or trailing window.
     #[arg(long)]
     since: Option<String>,
+    /// Keep running: poll each account on its interval (±10% jitter) until interrupted.
+    #[arg(long, conflicts_with = "since")]
+    watch: bool,
     #[arg(long)]
     json: bool,
 }
@@ -84,6 +87,21 @@ pub struct ReconcileArgs {
     breakdown: bool,
     #[arg(long)]
     json: bool,
+}
+
+/// `tallyvault report reconcile ...` is `tallyvault reconcile ...`: the report kinds are a closed list owned by
+/// the usage reports, so the reconciliation report is routed here before clap parses.
+pub fn route_report_reconcile(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let takes_value = |a: &std::ffi::OsString| a == "--data-dir" || a == "--password-file";
+    let at = (1..args.len().saturating_sub(1))
+        .find(|&i| args[i] == "report" && args[i + 1] == "reconcile" && !takes_value(&args[i - 1]));
+    if let Some(i) = at {
+        args.remove(i);
+    }
+    args
 }
 
 pub fn parse_interval(text: &str) -> Result<i64> {
@@ -234,18 +252,15 @@ pub fn poll(ctx: &Context, args: PollArgs) -> Result<ExitCode> {
         ),
         None => None,
     };
+    if args.watch {
+        return watch(ctx, &store, args.provider.as_deref(), args.json);
+    }
     let plan = move |_: &Account| since.map_or(Plan::Scheduled, Plan::Since);
     let reports = run_polls(ctx, &store, args.provider.as_deref(), plan)?;
     print_reports(&reports, args.json)
 }
 
-/// Unlocks the vault, reads each account's key once (one audit event per credential and run), polls, locks.
-fn run_polls(
-    ctx: &Context,
-    store: &Store,
-    provider: Option<&str>,
-    plan: impl Fn(&Account) -> Plan,
-) -> Result<Vec<PollReport>> {
+fn selected(store: &Store, provider: Option<&str>) -> Result<Vec<Account>> {
     let list: Vec<Account> = accounts::list(store)?
         .into_iter()
         .filter(|a| provider.is_none_or(|p| a.provider.eq_ignore_ascii_case(p)))
@@ -255,6 +270,10 @@ fn run_polls(
             "no provider account: add one with `tallyvault providers add`".into(),
         ));
     }
+    Ok(list)
+}
+
+fn unlock(ctx: &Context, store: &Store) -> Result<Vault> {
     if !vault::exists(store)? {
         return Err(Error::NoVault(ctx.data_dir.clone()));
     }
@@ -266,53 +285,99 @@ fn run_polls(
         &password::kdf_policy(),
         Arc::new(SystemClock),
     )?;
-    let result = poll_accounts(&vault, store, &list, plan);
+    Ok(vault)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(Error::io("cannot start the poll runtime"))
+}
+
+fn new_poller(store: &Store) -> Result<Poller> {
+    Ok(Poller::new(
+        store.clone(),
+        Arc::new(UreqTransport::new(Timeouts::default())),
+        Arc::new(PriceTable::load(store)?),
+        PollPolicy::default(),
+        chrono::Utc::now().timestamp_millis(),
+    ))
+}
+
+/// One run of one account: its key is read once (one audit event), unless the key is known to be refused.
+async fn poll_one(
+    vault: &Vault,
+    poller: &Poller,
+    account: &Account,
+    plan: Plan,
+) -> Result<PollReport> {
+    let secret = if account.credential_invalid.is_some() {
+        crate::crypto::SecretString::new(String::new())
+    } else {
+        vault.read_secret(&CredentialRef::Id(account.credential_id), Purpose::Use)?
+    };
+    poller.poll(account, &secret, plan).await
+}
+
+/// Unlocks the vault, polls each account once, locks.
+fn run_polls(
+    ctx: &Context,
+    store: &Store,
+    provider: Option<&str>,
+    plan: impl Fn(&Account) -> Plan,
+) -> Result<Vec<PollReport>> {
+    let list = selected(store, provider)?;
+    let vault = unlock(ctx, store)?;
+    let result = runtime().and_then(|rt| {
+        rt.block_on(async {
+            let poller = new_poller(store)?;
+            let mut reports = Vec::new();
+            for account in &list {
+                reports.push(poll_one(&vault, &poller, account, plan(account)).await?);
+            }
+            Ok(reports)
+        })
+    });
     let locked = vault.lock();
     let reports = result?;
     locked?;
     Ok(reports)
 }
 
-fn poll_accounts(
-    vault: &Vault,
-    store: &Store,
-    list: &[Account],
-    plan: impl Fn(&Account) -> Plan,
-) -> Result<Vec<PollReport>> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .map_err(Error::io("cannot start the poll runtime"))?;
-    let prices = Arc::new(PriceTable::load(store)?);
-    let transport = Arc::new(UreqTransport::new(Timeouts::default()));
-    runtime.block_on(async {
-        let poller = Poller::new(
-            store.clone(),
-            transport,
-            prices,
-            PollPolicy::default(),
-            chrono::Utc::now().timestamp_millis(),
-        );
-        let mut reports = Vec::new();
-        for account in list {
-            if account.credential_invalid.is_some() {
-                reports.push(
-                    poller
-                        .poll(
-                            account,
-                            &crate::crypto::SecretString::new(String::new()),
-                            plan(account),
-                        )
-                        .await?,
-                );
-                continue;
+/// Polls every account on its own jittered interval, forever; the vault stays unlocked while this runs and
+/// each run reads its key once.
+fn watch(ctx: &Context, store: &Store, provider: Option<&str>, json: bool) -> Result<ExitCode> {
+    let vault = unlock(ctx, store)?;
+    let runtime = runtime()?;
+    let result: Result<ExitCode> = runtime.block_on(async {
+        let poller = new_poller(store)?;
+        let mut next: std::collections::HashMap<i64, tokio::time::Instant> =
+            std::collections::HashMap::new();
+        loop {
+            let list = selected(store, provider)?;
+            let now = tokio::time::Instant::now();
+            for account in &list {
+                if next.get(&account.id).is_some_and(|at| *at > now) {
+                    continue;
+                }
+                let interval = std::time::Duration::from_secs(account.interval_secs.max(60) as u64);
+                next.insert(account.id, now + schedule::next_delay(interval));
+                let report = poll_one(&vault, &poller, account, Plan::Scheduled).await?;
+                print_reports(std::slice::from_ref(&report), json)?;
             }
-            let secret =
-                vault.read_secret(&CredentialRef::Id(account.credential_id), Purpose::Use)?;
-            reports.push(poller.poll(account, &secret, plan(account)).await?);
+            let wake = next
+                .values()
+                .min()
+                .copied()
+                .unwrap_or_else(|| now + std::time::Duration::from_secs(60));
+            tokio::time::sleep_until(wake).await;
         }
-        Ok(reports)
-    })
+    });
+    let locked = vault.lock();
+    let code = result?;
+    locked?;
+    Ok(code)
 }
 
 fn print_reports(reports: &[PollReport], json: bool) -> Result<ExitCode> {

@@ -1,0 +1,232 @@
+//! The provider commands as a user runs them, against the fake provider: add, list, poll, status,
+//! `report reconcile` with exact figures, and a refused key that stops the account without leaking it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use tallyvault::pricing::{PriceTable, TokenCounts};
+use tallyvault::store::Store;
+use tallyvault::usage::{self, CostOrigin, UsageRecord};
+
+use crate::common::{random_secret, PASSWORD};
+use crate::providers_fake::{FakeProvider, Fault, Tokens, DAY, HOUR};
+
+fn run(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tallyvault"))
+        .args(args)
+        .env("TALLYVAULT_HOME", dir)
+        .env("TALLYVAULT_PASSWORD", PASSWORD)
+        .env("TALLYVAULT_INSECURE_TEST_KDF", "1000")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tallyvault");
+    let mut pipe = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        let _ = pipe.write_all(text.as_bytes());
+    }
+    drop(pipe);
+    child.wait_with_output().expect("wait")
+}
+
+fn ok(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> String {
+    let out = run(dir, args, stdin);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn add_poll_status_reconcile_and_a_refused_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let home = dir.path();
+    let secret = random_secret();
+    let fake = FakeProvider::start(&secret, 24);
+    let now = chrono::Utc::now().timestamp();
+    let today = now.div_euclid(DAY) * DAY;
+    let day = today - 3 * DAY;
+    let model = "gpt-4o-mini-2024-07-18";
+    let hours = [day + 2 * HOUR, day + 9 * HOUR, day + 23 * HOUR];
+    for (i, hour) in hours.iter().enumerate() {
+        let t = Tokens {
+            input: 100_000 * (i as u64 + 1),
+            cached: 5_000,
+            output: 7_777,
+            requests: 3,
+        };
+        fake.set_usage("openai", "completions", *hour, model, "proj_a", t);
+    }
+    fake.set_cost(
+        "openai",
+        day,
+        "",
+        "proj_a",
+        "gpt-4o-mini, input",
+        "0.123456789",
+    );
+    fake.set_cost("openai", day, "", "proj_a", "gpt-4o-mini, output", "1.5");
+
+    ok(home, &["init"], None);
+    ok(
+        home,
+        &["creds", "add", "--label", "admin", "--provider", "openai"],
+        Some(&format!("{secret}\n")),
+    );
+    let added = ok(
+        home,
+        &[
+            "providers",
+            "add",
+            "openai",
+            "--credential",
+            "admin",
+            "--base-url",
+            &fake.url,
+            "--interval",
+            "15m",
+        ],
+        None,
+    );
+    assert!(added.contains("every 900s"), "{added}");
+    let bad = run(
+        home,
+        &["providers", "add", "nosuch", "--credential", "admin"],
+        None,
+    );
+    assert!(!bad.status.success());
+    let list = ok(home, &["providers", "list", "--json"], None);
+    assert!(list.contains(&fake.url), "{list}");
+
+    // A local-log estimate for the same provider and day.
+    let store = Store::open(home).expect("store");
+    let local = UsageRecord {
+        id: usage::record_id(&[b"test-local"]),
+        source: "codex".into(),
+        provider: "openai".into(),
+        model: model.into(),
+        project: String::new(),
+        session: String::new(),
+        ts_ms: (day + 5 * HOUR) * 1000,
+        tokens: TokenCounts {
+            input: 1000,
+            ..TokenCounts::default()
+        },
+        requests: 1,
+        cost: Some(tallyvault::money::Money::from_nanos(250_000_000)),
+        cost_origin: CostOrigin::Calculated,
+        reported_cost: None,
+        fast: false,
+        message_id: None,
+        sidechain: false,
+        origin_path: None,
+    };
+    store
+        .write(|tx| {
+            usage::upsert(tx, &[local], usage::Conflict::KeepBetter)?;
+            usage::refresh_rollups(tx)
+        })
+        .expect("local record");
+
+    let polled = ok(home, &["poll", "--json"], None);
+    let reports: serde_json::Value = serde_json::from_str(&polled).expect("poll json");
+    assert_eq!(reports[0]["windows_failed"], 0, "{polled}");
+    assert!(reports[0]["requests"].as_u64().unwrap_or(0) > 0);
+
+    // Reconcile: billed is the provider's sum, usage × price is computed from the same table, exactly.
+    let date = chrono::DateTime::from_timestamp(day, 0)
+        .expect("date")
+        .format("%Y-%m-%d")
+        .to_string();
+    let text = ok(
+        home,
+        &[
+            "report",
+            "reconcile",
+            "--since",
+            &date,
+            "--until",
+            &date,
+            "--json",
+            "--breakdown",
+        ],
+        None,
+    );
+    let json: serde_json::Value = serde_json::from_str(&text).expect("reconcile json");
+    let lines = json["reconcile"].as_array().expect("lines");
+    let day_line = lines
+        .iter()
+        .find(|l| l["model"].is_null())
+        .expect("a day line");
+    let prices = PriceTable::bundled().expect("prices");
+    let expected: i64 = hours
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            let tokens = TokenCounts {
+                input: 100_000 * (i as u64 + 1),
+                cache_read: 5_000,
+                output: 7_777,
+                ..TokenCounts::default()
+            };
+            usage::price_tokens(&prices, model, &tokens, false)
+                .0
+                .expect("priced")
+                .nanos()
+        })
+        .sum();
+    assert_eq!(day_line["billed"], 1_623_456_789, "{day_line}");
+    assert_eq!(day_line["usage_priced"], expected, "{day_line}");
+    assert_eq!(day_line["local_estimate"], 250_000_000);
+    assert_eq!(day_line["billed_minus_usage"], 1_623_456_789 - expected);
+    assert_eq!(day_line["billed_minus_local"], 1_623_456_789 - 250_000_000);
+    assert!(
+        lines.iter().any(|l| l["model"] == model),
+        "a per-model line: {text}"
+    );
+    let table = ok(
+        home,
+        &["report", "reconcile", "--since", &date, "--until", &date],
+        None,
+    );
+    assert!(table.contains("$1.6234"), "{table}");
+
+    // The provider refuses the key and echoes it: the account stops, nothing leaks.
+    fake.fault(fake.request_count() + 1, Fault::Unauthorized);
+    let refused = run(home, &["poll"], None);
+    assert!(!refused.status.success(), "a refused key is a failed poll");
+    let status = ok(home, &["providers", "status"], None);
+    assert!(status.contains("stopped: the key was refused"), "{status}");
+    assert!(status.contains("Incorrect API key provided"), "{status}");
+    let creds = ok(home, &["creds", "list", "--json"], None);
+    assert!(
+        creds.contains("Incorrect API key provided"),
+        "the credential is marked invalid: {creds}"
+    );
+    let count = fake.request_count();
+    let again = run(home, &["poll"], None);
+    assert_eq!(fake.request_count(), count, "no request with a refused key");
+    let audit = ok(
+        home,
+        &["audit", "list", "--action", "credential.use", "--json"],
+        None,
+    );
+    let uses = serde_json::from_str::<serde_json::Value>(&audit).expect("audit json");
+    assert_eq!(
+        uses.as_array().map(Vec::len),
+        Some(2),
+        "one audited key use per poll run with a valid key"
+    );
+    for out in [&refused, &again] {
+        for text in [&out.stdout, &out.stderr] {
+            assert!(
+                !String::from_utf8_lossy(text).contains(&secret),
+                "the key leaked into the output"
+            );
+        }
+    }
+    assert!(!status.contains(&secret) && !creds.contains(&secret) && !polled.contains(&secret));
+}
