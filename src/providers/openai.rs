@@ -1,5 +1,6 @@
 //! OpenAI's Administration API: `/v1/organization/usage/{completions,embeddings,moderations}` (hourly
-//! buckets grouped by model and project) and `/v1/organization/costs` (daily, grouped by project and line
+//! token buckets grouped by model and project), `.../{images,audio_speeches,audio_transcriptions}` (requests
+//! only: their images, characters and seconds are not tokens, and their cost is in the costs endpoint) and `/v1/organization/costs` (daily, grouped by project and line
 //! item; amounts are dollars as JSON numbers). Both the 2026-05 and the current result shapes are read.
 
 use serde::Deserialize;
@@ -30,6 +31,24 @@ const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         name: "moderations",
         path: "/v1/organization/usage/moderations",
+        kind: EndpointKind::Usage,
+        window_days: 7,
+    },
+    Endpoint {
+        name: "images",
+        path: "/v1/organization/usage/images",
+        kind: EndpointKind::Usage,
+        window_days: 7,
+    },
+    Endpoint {
+        name: "audio_speeches",
+        path: "/v1/organization/usage/audio_speeches",
+        kind: EndpointKind::Usage,
+        window_days: 7,
+    },
+    Endpoint {
+        name: "audio_transcriptions",
+        path: "/v1/organization/usage/audio_transcriptions",
         kind: EndpointKind::Usage,
         window_days: 7,
     },
@@ -80,6 +99,27 @@ struct UsageResult {
     #[serde(default)]
     service_tier: Option<String>,
 }
+
+/// Images and audio results: no tokens; requests, and group keys.
+#[derive(Deserialize)]
+struct CountResult {
+    num_model_requests: i64,
+    #[serde(default)]
+    project_id: Option<String>,
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    api_key_id: Option<String>,
+    #[serde(default)]
+    size: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+}
+
+/// Endpoints whose results count requests, not tokens.
+const COUNT_ENDPOINTS: [&str; 3] = ["images", "audio_speeches", "audio_transcriptions"];
 
 #[derive(Deserialize)]
 struct CostResult {
@@ -163,6 +203,24 @@ impl ProviderApi for OpenAi {
         for bucket in page.data {
             for result in bucket.results {
                 match endpoint.kind {
+                    EndpointKind::Usage if COUNT_ENDPOINTS.contains(&endpoint.name) => {
+                        let r: CountResult = serde_json::from_value(result)
+                            .map_err(|e| field_error(&format!("{} result", endpoint.name), e))?;
+                        out.usage.push(UsageRow {
+                            start: bucket.start_time,
+                            model: r.model.unwrap_or_default(),
+                            project: r.project_id.unwrap_or_default(),
+                            group: group_key(&[
+                                ("user", r.user_id),
+                                ("key", r.api_key_id),
+                                ("size", r.size),
+                                ("source", r.source),
+                            ]),
+                            tokens: TokenCounts::default(),
+                            requests: r.num_model_requests,
+                            reported_cost: None,
+                        });
+                    }
                     EndpointKind::Usage => {
                         let r: UsageResult = serde_json::from_value(result)
                             .map_err(|e| field_error(&format!("{} result", endpoint.name), e))?;
@@ -272,8 +330,14 @@ mod tests {
             ("openai_completions_2026-05.json", &ENDPOINTS[0]),
             ("openai_embeddings_head.json", &ENDPOINTS[1]),
             ("openai_moderations_2026-05.json", &ENDPOINTS[2]),
-            ("openai_costs_head.json", &ENDPOINTS[3]),
-            ("openai_costs_2026-05.json", &ENDPOINTS[3]),
+            ("openai_images_head.json", &ENDPOINTS[3]),
+            ("openai_images_2026-05.json", &ENDPOINTS[3]),
+            ("openai_audio_speeches_head.json", &ENDPOINTS[4]),
+            ("openai_audio_speeches_2026-05.json", &ENDPOINTS[4]),
+            ("openai_audio_transcriptions_head.json", &ENDPOINTS[5]),
+            ("openai_audio_transcriptions_2026-05.json", &ENDPOINTS[5]),
+            ("openai_costs_head.json", &ENDPOINTS[6]),
+            ("openai_costs_2026-05.json", &ENDPOINTS[6]),
         ] {
             // The shared reference may be absent from a clone; the inline tests above still run.
             let Some(body) = example(file) else { continue };
@@ -285,7 +349,7 @@ mod tests {
     #[test]
     fn costs_are_exact_dollars() {
         let body = br#"{"object":"page","data":[{"object":"bucket","start_time":1730419200,"end_time":1730505600,"results":[{"object":"organization.costs.result","amount":{"value":0.06,"currency":"usd"},"line_item":null,"project_id":null}]}],"has_more":false,"next_page":null}"#;
-        let page = OpenAi.parse(&ENDPOINTS[3], body).unwrap_or_default();
+        let page = OpenAi.parse(&ENDPOINTS[6], body).unwrap_or_default();
         assert_eq!(page.costs[0].amount, Money::from_nanos(60_000_000));
     }
 

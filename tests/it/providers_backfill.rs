@@ -114,10 +114,10 @@ async fn backfill(page_buckets: usize) -> (u64, u64, usize) {
 #[tokio::test(flavor = "current_thread")]
 async fn thirty_days_of_hourly_usage_for_twenty_models_backfill_in_a_known_number_of_requests() {
     // A provider that honours `limit` (168 hourly buckets): 31 days in windows of 7 days = 5 pages per usage
-    // endpoint. OpenAI: 3 usage endpoints + 1 cost page; Anthropic: 1 usage endpoint + 1 cost page.
+    // endpoint. OpenAI: 6 usage endpoints + 1 cost page; Anthropic: 1 usage endpoint + 1 cost page.
     let (openai, anthropic, _) = backfill(168).await;
-    assert_eq!((openai, anthropic), (3 * 5 + 1, 5 + 1));
-    // A provider that pages at 24 buckets: every day is its own page.
+    assert_eq!((openai, anthropic), (6 * 5 + 1, 5 + 1));
+    // A provider that pages at 24 buckets: every day is its own page (and the 31 cost days take 2).
     let (openai, anthropic, _) = backfill(24).await;
-    assert_eq!((openai, anthropic), (3 * 31 + 2, 31 + 2));
+    assert_eq!((openai, anthropic), (6 * 31 + 2, 31 + 2));
 }

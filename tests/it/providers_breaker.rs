@@ -105,7 +105,7 @@ fn setup() -> Setup {
         .add_credential(new_credential("admin", "sk-admin-test-key"))
         .expect("cred");
     let store = vault.store().clone();
-    // 3 days of backfill: OpenAI has 4 endpoints, one window each.
+    // 3 days of backfill: OpenAI has 7 endpoints, one window each.
     let account = add_account(&store, "openai", cred.id, "http://127.0.0.1:9", 3);
     Setup {
         _fx: fx,
@@ -131,13 +131,13 @@ async fn repeated_failures_open_the_circuit_and_a_probe_after_the_cooldown_close
         .poll(&account, &s.key, Plan::Scheduled)
         .await
         .expect("poll");
-    // Three windows fail after 3 attempts each; then the circuit is open and the fourth is not requested.
+    // Three windows fail after 3 attempts each; then the circuit is open and the other four are not requested.
     assert_eq!(
         transport.calls(),
         9,
         "3 windows × 3 attempts, none while open"
     );
-    assert_eq!(r.windows_failed, 4);
+    assert_eq!(r.windows_failed, 7);
     let waited = start.elapsed();
     assert!(
         waited <= Duration::from_secs(3 * (1 + 2)),
@@ -150,11 +150,11 @@ async fn repeated_failures_open_the_circuit_and_a_probe_after_the_cooldown_close
         "status shows the open circuit"
     );
     let queue = accounts::queue(&s.store, Some(s.account_id)).expect("queue");
-    assert_eq!(queue.len(), 4, "every failed window is queued");
+    assert_eq!(queue.len(), 7, "every failed window is queued");
     let open = queue.iter().filter(|q| q.attempts == 0).count();
     assert_eq!(
-        open, 1,
-        "the window skipped while open is queued without an attempt"
+        open, 4,
+        "the windows skipped while open are queued without an attempt"
     );
     assert!(
         queue.iter().filter(|q| q.attempts == 1).count() == 3,
@@ -188,9 +188,11 @@ async fn repeated_failures_open_the_circuit_and_a_probe_after_the_cooldown_close
     let account = accounts::find(&s.store, s.account_id).expect("acct");
     assert_eq!(account.circuit_state, CircuitState::Open);
     let probed = accounts::queue(&s.store, Some(s.account_id)).expect("queue");
-    assert!(
-        probed.iter().any(|q| q.attempts == 2),
-        "the probe counts as an attempt: {probed:?}"
+    let attempts = |q: &[accounts::QueuedWindow]| q.iter().map(|q| q.attempts).sum::<i64>();
+    assert_eq!(
+        attempts(&probed),
+        attempts(&queue) + 1,
+        "the probe counts as one attempt: {probed:?}"
     );
 
     // The provider recovers: after the next cool-down the probe succeeds, the circuit closes, replay drains.
@@ -226,7 +228,7 @@ async fn retry_after_is_honoured_and_a_429_without_it_backs_off_for_hours() {
         .await
         .expect("poll");
     assert_eq!(r.windows_failed, 0);
-    assert_eq!(transport.calls(), 5, "4 windows, one retried");
+    assert_eq!(transport.calls(), 8, "7 windows, one retried");
     assert!(
         start.elapsed() >= Duration::from_secs(30),
         "Retry-After: 30 is waited: {:?}",
@@ -247,7 +249,7 @@ async fn retry_after_is_honoured_and_a_429_without_it_backs_off_for_hours() {
         1,
         "a 429 without Retry-After is not retried, and nothing else is asked"
     );
-    assert_eq!(r.windows_failed, 4);
+    assert_eq!(r.windows_failed, 7);
     let account = accounts::find(&s.store, s.account_id).expect("acct");
     assert_eq!(account.circuit_state, CircuitState::Open);
     let until = account.circuit_open_until_ms.unwrap_or(0);

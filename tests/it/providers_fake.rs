@@ -308,6 +308,9 @@ fn page(
         "/v1/organization/usage/completions" => ("openai", "completions", false),
         "/v1/organization/usage/embeddings" => ("openai", "embeddings", false),
         "/v1/organization/usage/moderations" => ("openai", "moderations", false),
+        "/v1/organization/usage/images" => ("openai", "images", false),
+        "/v1/organization/usage/audio_speeches" => ("openai", "audio_speeches", false),
+        "/v1/organization/usage/audio_transcriptions" => ("openai", "audio_transcriptions", false),
         "/v1/organization/costs" => ("openai", "costs", false),
         "/v1/organizations/usage_report/messages" => ("anthropic", "messages", true),
         "/v1/organizations/cost_report" => ("anthropic", "cost_report", true),
@@ -380,7 +383,13 @@ fn page(
                 if p != provider || e != endpoint || *hour >= b + width {
                     break;
                 }
-                results.push(if anthropic {
+                let counts_only =
+                    ["images", "audio_speeches", "audio_transcriptions"].contains(&endpoint);
+                results.push(if counts_only {
+                    json!({"object": format!("organization.usage.{endpoint}.result"), "images": t.requests,
+                           "num_model_requests": t.requests, "size": "1024x1024", "source": null,
+                           "project_id": project, "user_id": null, "api_key_id": null, "model": model})
+                } else if anthropic {
                     json!({"uncached_input_tokens": t.input, "cache_read_input_tokens": t.cached,
                            "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0},
                            "output_tokens": t.output, "server_tool_use": {"web_search_requests": 0},

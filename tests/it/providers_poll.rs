@@ -178,6 +178,15 @@ fn seed_truth(fake: &FakeProvider, days: i64) {
                 fake.set_usage("openai", "completions", hour, model, project, t);
             }
         }
+        if h % 7 == 0 {
+            let t = Tokens {
+                input: 0,
+                cached: 0,
+                output: 0,
+                requests: 1 + h % 4,
+            };
+            fake.set_usage("openai", "images", hour, "dall-e-3", "proj_b", t);
+        }
         if h % 5 == 0 {
             let t = Tokens {
                 input: 1000 + h as u64,
