@@ -13,7 +13,7 @@ use super::history::DailyRow;
 /// Same-weekday values looked back at.
 pub const BASELINE_WEEKS: i64 = 8;
 /// Days whose ratio to their own baseline gives the recent level (the last half) and the scale (all).
-const LEVEL_DAYS: i64 = 28;
+pub const LEVEL_DAYS: i64 = 28;
 /// Fewer same-weekday values than this and a key is too new to judge.
 pub const MIN_BASELINE_POINTS: usize = 3;
 /// Robust z-score that fires.

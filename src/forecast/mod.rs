@@ -73,7 +73,8 @@ pub fn recent_anomalies(
         store,
         tz,
         &Scope::default(),
-        from - Duration::weeks(anomaly::BASELINE_WEEKS),
+        // Each judged day needs its same-weekday baseline, and so do the days that set its recent level.
+        from - Duration::weeks(anomaly::BASELINE_WEEKS) - Duration::days(anomaly::LEVEL_DAYS),
         today,
     )?;
     Ok(detect(&rows, from, today))

@@ -459,3 +459,32 @@ fn anomaly_alerts_have_a_cooldown() {
         budget::engine::ANOMALY_COOLDOWN_DAYS
     );
 }
+
+#[test]
+fn spend_counts_in_the_local_period_it_happened_in() {
+    let fx = Fixture::new();
+    let store = fx.store();
+    monthly_budget(&store, "100");
+    let berlin: Tz = "Europe/Berlin".parse().unwrap();
+    // 31 March 23:30 CEST and 1 April 00:30 CEST.
+    spend(&store, utc(2025, 3, 31, 21, 30), "m", dollars("1"));
+    spend(&store, utc(2025, 3, 31, 22, 30), "m", dollars("2"));
+    let march = budget::status(&store, utc(2025, 3, 31, 21, 45), &berlin).unwrap();
+    assert_eq!(march[0].spent, dollars("1"));
+    let april = budget::status(&store, utc(2025, 4, 2, 12, 0), &berlin).unwrap();
+    assert_eq!(
+        april[0].spent,
+        dollars("2"),
+        "00:30 on 1 April belongs to April"
+    );
+    // India is UTC+05:30: 18:15 UTC on 31 March is 23:45 there, 18:45 UTC is 00:15 on 1 April.
+    let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
+    spend(&store, utc(2025, 3, 31, 18, 15), "m", dollars("4"));
+    spend(&store, utc(2025, 3, 31, 18, 45), "m", dollars("8"));
+    let april = budget::status(&store, utc(2025, 4, 2, 12, 0), &kolkata).unwrap();
+    assert_eq!(
+        april[0].spent,
+        dollars("11"),
+        "8 + the 1 and 2 of the Berlin evening, not the 4"
+    );
+}

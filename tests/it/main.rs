@@ -14,7 +14,6 @@ mod parity;
 mod providers_backfill;
 mod providers_breaker;
 mod providers_cli;
-mod providers_cli;
 mod providers_fake;
 mod providers_poll;
 mod tamper;
