@@ -31,8 +31,10 @@ pub struct PollPolicy {
     pub breaker_cooldown: Duration,
     /// How long a 429 without `Retry-After` keeps the account quiet.
     pub spend_cap_backoff: Duration,
-    /// Later polls re-fetch this many days before today, for late data.
+    /// Later polls re-fetch this many days of usage before today, for late data.
     pub trailing_days: i64,
+    /// ... and this many days of the bill (costs settle over a day or two).
+    pub cost_trailing_days: i64,
     /// First delay of a queued window; doubles per attempt, capped at a day.
     pub queue_backoff: Duration,
     /// A window with more pages than this is refused (a cursor loop).
@@ -47,6 +49,7 @@ impl Default for PollPolicy {
             breaker_cooldown: Duration::from_secs(300),
             spend_cap_backoff: Duration::from_secs(6 * 3600),
             trailing_days: 2,
+            cost_trailing_days: 7,
             queue_backoff: Duration::from_secs(300),
             max_pages: 10_000,
         }
@@ -262,11 +265,14 @@ impl Poller {
     ) -> Result<Vec<(&'static Endpoint, Window)>> {
         let now_s = self.now_ms() / 1000;
         let today = now_s.div_euclid(DAY_SECS) * DAY_SECS;
-        let start = match plan {
+        let start = |endpoint: &Endpoint| match plan {
             Plan::QueueOnly => None,
             Plan::Since(since) => Some(since),
             Plan::Scheduled => Some(match account.backfilled_until {
                 None => today - account.backfill_days * DAY_SECS,
+                Some(_) if endpoint.kind == EndpointKind::Cost => {
+                    today - self.policy.cost_trailing_days * DAY_SECS
+                }
                 Some(_) => today - self.policy.trailing_days * DAY_SECS,
             }),
         };
@@ -284,12 +290,13 @@ impl Poller {
                 }
             }
         }
-        if let Some(start) = start {
-            for endpoint in api.endpoints() {
-                for window in api.windows(endpoint, start, now_s) {
-                    if seen.insert((endpoint.name, window)) {
-                        work.push((endpoint, window));
-                    }
+        for endpoint in api.endpoints() {
+            let Some(start) = start(endpoint) else {
+                continue;
+            };
+            for window in api.windows(endpoint, start, now_s) {
+                if seen.insert((endpoint.name, window)) {
+                    work.push((endpoint, window));
                 }
             }
         }

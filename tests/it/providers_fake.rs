@@ -3,7 +3,7 @@
 //! number and a truth that tests can change (late data).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -57,6 +57,8 @@ pub struct FakeProvider {
     pub secret: String,
     /// At most this many buckets per page, whatever `limit` asks.
     pub page_buckets: usize,
+    /// The provider's now (Unix s): OpenRouter's activity covers the 30 completed days before it.
+    pub clock: Arc<AtomicI64>,
 }
 
 fn decode(text: &str) -> String {
@@ -143,6 +145,7 @@ impl FakeProvider {
             log: Arc::new(Mutex::new(Vec::new())),
             secret: secret.to_string(),
             page_buckets,
+            clock: Arc::new(AtomicI64::new(chrono::Utc::now().timestamp())),
         };
         let (truth, faults, requests, log, secret) = (
             fake.truth.clone(),
@@ -152,6 +155,7 @@ impl FakeProvider {
             fake.secret.clone(),
         );
         let page_buckets = fake.page_buckets;
+        let clock = fake.clock.clone();
         std::thread::spawn(move || {
             for request in server.incoming_requests() {
                 let n = requests.fetch_add(1, Ordering::SeqCst) + 1;
@@ -164,7 +168,16 @@ impl FakeProvider {
                     (h.field.equiv("authorization") && v == format!("Bearer {secret}"))
                         || (h.field.equiv("x-api-key") && v == secret)
                 });
-                let answer = answer(&truth, request.url(), fault, auth_ok, &secret, page_buckets);
+                let now = clock.load(Ordering::SeqCst);
+                let answer = answer(
+                    &truth,
+                    now,
+                    request.url(),
+                    fault,
+                    auth_ok,
+                    &secret,
+                    page_buckets,
+                );
                 std::thread::spawn(move || {
                     if let Some(d) = answer.delay {
                         std::thread::sleep(d);
@@ -241,6 +254,7 @@ impl FakeProvider {
 
 fn answer(
     truth: &Mutex<Truth>,
+    now: i64,
     url: &str,
     fault: Option<Fault>,
     auth_ok: bool,
@@ -279,7 +293,12 @@ fn answer(
         return error(401, "Missing or wrong key");
     }
     let (path, q) = query_of(url);
-    let body = match page(truth, &path, &q, page_buckets) {
+    let body = if path == "/api/v1/activity" {
+        activity(truth, &q, now)
+    } else {
+        page(truth, &path, &q, page_buckets)
+    };
+    let body = match body {
         Some(body) => body,
         None => return error(404, "no such endpoint"),
     };
@@ -421,4 +440,39 @@ fn page(
     } else {
         json!({"object": "page", "data": data, "has_more": has_more, "next_page": next_page})
     })
+}
+
+/// OpenRouter's activity: one row per (day, model) for the 30 completed UTC days before now, or one `date`.
+fn activity(truth: &Mutex<Truth>, q: &[(String, String)], now: i64) -> Option<Value> {
+    let today = now.div_euclid(DAY) * DAY;
+    let date = get(q, "date").map(str::to_string);
+    let truth = truth.lock().ok()?;
+    let mut data = Vec::new();
+    for ((p, _, day, model, _), t) in &truth.usage {
+        if p != "openrouter" || *day >= today || *day < today - 30 * DAY {
+            continue;
+        }
+        let text = chrono::DateTime::from_timestamp(*day, 0)?
+            .format("%Y-%m-%d")
+            .to_string();
+        if date.as_ref().is_some_and(|d| *d != text) {
+            continue;
+        }
+        let usage = truth
+            .costs
+            .get(&(
+                "openrouter".to_string(),
+                *day,
+                model.clone(),
+                String::new(),
+                String::new(),
+            ))
+            .and_then(|a| serde_json::from_str::<Value>(a).ok())
+            .unwrap_or(json!(0));
+        data.push(json!({"date": text, "model": model, "model_permaslug": model, "endpoint_id": "ep-1",
+                         "provider_name": "OpenAI", "usage": usage, "byok_usage_inference": 0,
+                         "requests": t.requests, "prompt_tokens": t.input, "completion_tokens": t.output,
+                         "reasoning_tokens": 0}));
+    }
+    Some(json!({"data": data}))
 }

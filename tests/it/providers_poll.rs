@@ -36,7 +36,7 @@ pub fn fast_policy() -> PollPolicy {
 pub fn poller(store: &Store, wall_now: i64) -> Poller {
     let transport = Arc::new(UreqTransport::new(Timeouts {
         connect: Duration::from_secs(2),
-        read: Duration::from_millis(300),
+        read: Duration::from_millis(1500),
     }));
     let prices = Arc::new(PriceTable::load(store).expect("prices"));
     Poller::new(
@@ -360,7 +360,7 @@ async fn faults_late_data_and_repolls_end_exactly_at_the_providers_totals() {
     fake.fault(2, Fault::RateLimited(1));
     fake.fault(4, Fault::ServerError);
     fake.fault(5, Fault::ServerError);
-    fake.fault(7, Fault::Slow(Duration::from_millis(1500)));
+    fake.fault(7, Fault::Slow(Duration::from_millis(4000)));
     fake.fault(12, Fault::Truncated);
     fake.fault(30, Fault::SpendCap);
     let p1 = poller(&store, NOW);
@@ -573,5 +573,173 @@ async fn faults_late_data_and_repolls_end_exactly_at_the_providers_totals() {
     assert!(
         !all_stored_text(&store).contains(&secret),
         "a secret is stored in plaintext"
+    );
+}
+
+/// OpenRouter's stored usage and bill per (day, model), for comparison with the fake's served truth.
+fn openrouter_state(store: &Store) -> BTreeMap<(i64, String), (i64, i64, i64, i64)> {
+    store
+        .read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT u.ts / 1000, u.model, u.input_tokens, u.output_tokens, u.requests,
+                        (SELECT SUM(c.amount_nanos) FROM provider_costs c
+                         WHERE c.provider = 'openrouter' AND c.ts = u.ts AND c.model = u.model)
+                 FROM usage_records u WHERE u.source = 'openrouter-api'",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut map = BTreeMap::new();
+            while let Some(r) = rows.next()? {
+                let key = (r.get(0)?, r.get(1)?);
+                let value = (
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get::<_, Option<i64>>(5)?.unwrap_or(0),
+                );
+                assert!(
+                    map.insert(key, value).is_none(),
+                    "one row per day and model"
+                );
+            }
+            Ok(map)
+        })
+        .expect("read openrouter")
+}
+
+fn openrouter_truth(
+    fake: &FakeProvider,
+    today: i64,
+) -> BTreeMap<(i64, String), (i64, i64, i64, i64)> {
+    let truth = fake.truth.lock().expect("truth");
+    truth
+        .usage
+        .iter()
+        .filter(|(k, _)| k.0 == "openrouter" && k.2 < today && k.2 >= today - 30 * DAY)
+        .map(|(k, t)| {
+            let cost = truth
+                .costs
+                .get(&(
+                    "openrouter".to_string(),
+                    k.2,
+                    k.3.clone(),
+                    String::new(),
+                    String::new(),
+                ))
+                .map(|a| {
+                    Money::from_dollars(a.parse::<Decimal>().expect("decimal"))
+                        .expect("amount")
+                        .nanos()
+                })
+                .unwrap_or(0);
+            (
+                (k.2, k.3.clone()),
+                (t.input as i64, t.output as i64, t.requests, cost),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn openrouter_activity_backfills_completed_days_and_takes_late_data() {
+    let fx = Fixture::new();
+    let vault = fx.create();
+    let secret = random_secret();
+    let cred = vault
+        .add_credential(new_credential("mgmt", &secret))
+        .expect("credential");
+    let store = vault.store().clone();
+    let fake = FakeProvider::start(&secret, 24);
+    fake.clock.store(NOW, std::sync::atomic::Ordering::SeqCst);
+    let today = NOW.div_euclid(DAY) * DAY;
+    for d in 0..36 {
+        let day = today - 35 * DAY + d * DAY;
+        for (m, model) in [
+            "openai/gpt-4.1",
+            "anthropic/claude-sonnet-4",
+            "meta/llama-4",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let r = mix(d as u64 * 3 + m as u64);
+            let t = Tokens {
+                input: r % 100_000,
+                cached: 0,
+                output: (r >> 20) % 50_000,
+                requests: 1 + (r % 90) as i64,
+            };
+            fake.set_usage("openrouter", "activity", day, model, "", t);
+            fake.set_cost(
+                "openrouter",
+                day,
+                model,
+                "",
+                "",
+                &format!("{}.{:09}", r % 5, (r >> 9) % 1_000_000_000),
+            );
+        }
+    }
+    let account = add_account(&store, "openrouter", cred.id, &fake.url, 30);
+    let key = vault
+        .read_secret(&CredentialRef::Id(cred.id), Purpose::Use)
+        .expect("key");
+    let p = poller(&store, NOW);
+    let r = p.poll(&account, &key, Plan::Scheduled).await.expect("poll");
+    assert_eq!(
+        (r.windows_ok, r.windows_failed, r.requests),
+        (1, 0, 1),
+        "30 days in one request: {r:?}"
+    );
+    let stored = openrouter_state(&store);
+    assert_eq!(
+        stored.len(),
+        90,
+        "30 completed days × 3 models; today is excluded"
+    );
+    assert_eq!(stored, openrouter_truth(&fake, today));
+
+    // Late data for yesterday; a trailing poll asks for the last days by date and replaces them.
+    fake.set_usage(
+        "openrouter",
+        "activity",
+        today - DAY,
+        "openai/gpt-4.1",
+        "",
+        Tokens {
+            input: 1,
+            cached: 0,
+            output: 2,
+            requests: 3,
+        },
+    );
+    fake.set_cost(
+        "openrouter",
+        today - DAY,
+        "openai/gpt-4.1",
+        "",
+        "",
+        "0.000000001",
+    );
+    let account = accounts::find(&store, account.id).expect("acct");
+    let r = p.poll(&account, &key, Plan::Scheduled).await.expect("poll");
+    assert_eq!((r.windows_failed, r.requests), (0, 2), "{r:?}");
+    assert_eq!(openrouter_state(&store), openrouter_truth(&fake, today));
+
+    // The next day: today is complete and arrives; the day that left the 30-day range stays stored.
+    fake.clock
+        .store(NOW + DAY, std::sync::atomic::Ordering::SeqCst);
+    let p = poller(&store, NOW + DAY);
+    let r = p.poll(&account, &key, Plan::Scheduled).await.expect("poll");
+    assert_eq!(r.windows_failed, 0);
+    let stored = openrouter_state(&store);
+    let mut expected = openrouter_truth(&fake, today + DAY);
+    expected.extend(openrouter_truth(&fake, today));
+    assert_eq!(stored, expected);
+    let before = row_snapshot(&store);
+    p.poll(&account, &key, Plan::Scheduled).await.expect("poll");
+    assert_eq!(
+        row_snapshot(&store),
+        before,
+        "polling again changes nothing"
     );
 }
