@@ -3,6 +3,7 @@
 mod anomalies;
 mod audit_log;
 mod budget;
+mod budget_cli;
 mod cli;
 mod common;
 mod concurrency;
