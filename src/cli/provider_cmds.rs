@@ -305,19 +305,31 @@ fn new_poller(store: &Store) -> Result<Poller> {
     ))
 }
 
-/// One run of one account: its key is read once (one audit event), unless the key is known to be refused.
+/// Keys read during one run, by credential id: each credential is read (and audited) once per run.
+type RunKeys = std::collections::HashMap<i64, crate::crypto::SecretString>;
+
+/// One run of one account, with its state read afresh (an account sharing a key that was just refused
+/// is not tried again).
 async fn poll_one(
     vault: &Vault,
     poller: &Poller,
+    keys: &mut RunKeys,
     account: &Account,
     plan: Plan,
 ) -> Result<PollReport> {
-    let secret = if account.credential_invalid.is_some() {
-        crate::crypto::SecretString::new(String::new())
-    } else {
-        vault.read_secret(&CredentialRef::Id(account.credential_id), Purpose::Use)?
+    let account = accounts::find(&poller.store, account.id)?;
+    if account.credential_invalid.is_some() {
+        // Poll reports the stop without a request; no key is read.
+        let none = crate::crypto::SecretString::new(String::new());
+        return poller.poll(&account, &none, plan).await;
+    }
+    let secret = match keys.entry(account.credential_id) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(vault.read_secret(&CredentialRef::Id(account.credential_id), Purpose::Use)?)
+        }
     };
-    poller.poll(account, &secret, plan).await
+    poller.poll(&account, secret, plan).await
 }
 
 /// Unlocks the vault, polls each account once, locks.
@@ -333,8 +345,9 @@ fn run_polls(
         rt.block_on(async {
             let poller = new_poller(store)?;
             let mut reports = Vec::new();
+            let mut keys = RunKeys::new();
             for account in &list {
-                reports.push(poll_one(&vault, &poller, account, plan(account)).await?);
+                reports.push(poll_one(&vault, &poller, &mut keys, account, plan(account)).await?);
             }
             Ok(reports)
         })
@@ -357,13 +370,14 @@ fn watch(ctx: &Context, store: &Store, provider: Option<&str>, json: bool) -> Re
         loop {
             let list = selected(store, provider)?;
             let now = tokio::time::Instant::now();
+            let mut keys = RunKeys::new();
             for account in &list {
                 if next.get(&account.id).is_some_and(|at| *at > now) {
                     continue;
                 }
                 let interval = std::time::Duration::from_secs(account.interval_secs.max(60) as u64);
                 next.insert(account.id, now + schedule::next_delay(interval));
-                let report = poll_one(&vault, &poller, account, Plan::Scheduled).await?;
+                let report = poll_one(&vault, &poller, &mut keys, account, Plan::Scheduled).await?;
                 print_reports(std::slice::from_ref(&report), json)?;
             }
             let wake = next

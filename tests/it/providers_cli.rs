@@ -92,6 +92,20 @@ fn add_poll_status_reconcile_and_a_refused_key() {
         None,
     );
     assert!(added.contains("every 900s"), "{added}");
+    // A second account on the same key: one audited key read per run, not per account.
+    ok(
+        home,
+        &[
+            "providers",
+            "add",
+            "anthropic",
+            "--credential",
+            "admin",
+            "--base-url",
+            &fake.url,
+        ],
+        None,
+    );
     let bad = run(
         home,
         &["providers", "add", "nosuch", "--credential", "admin"],
@@ -134,6 +148,7 @@ fn add_poll_status_reconcile_and_a_refused_key() {
     let polled = ok(home, &["poll", "--json"], None);
     let reports: serde_json::Value = serde_json::from_str(&polled).expect("poll json");
     assert_eq!(reports[0]["windows_failed"], 0, "{polled}");
+    assert_eq!(reports[1]["windows_failed"], 0, "{polled}");
     assert!(reports[0]["requests"].as_u64().unwrap_or(0) > 0);
 
     // Reconcile: billed is the provider's sum, usage × price is computed from the same table, exactly.
@@ -159,7 +174,7 @@ fn add_poll_status_reconcile_and_a_refused_key() {
     let lines = json["reconcile"].as_array().expect("lines");
     let day_line = lines
         .iter()
-        .find(|l| l["model"].is_null())
+        .find(|l| l["model"].is_null() && l["provider"] == "openai")
         .expect("a day line");
     let prices = PriceTable::bundled().expect("prices");
     let expected: i64 = hours
@@ -218,7 +233,7 @@ fn add_poll_status_reconcile_and_a_refused_key() {
     assert_eq!(
         uses.as_array().map(Vec::len),
         Some(2),
-        "one audited key use per poll run with a valid key"
+        "one audited key use per poll run (two accounts share the key), none once it is refused"
     );
     for out in [&refused, &again] {
         for text in [&out.stdout, &out.stderr] {

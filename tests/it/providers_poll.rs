@@ -743,3 +743,81 @@ async fn openrouter_activity_backfills_completed_days_and_takes_late_data() {
         "polling again changes nothing"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn overlapping_windows_in_any_order_leave_the_providers_totals() {
+    let fx = Fixture::new();
+    let vault = fx.create();
+    let secret = random_secret();
+    let cred = vault
+        .add_credential(new_credential("admin", &secret))
+        .expect("credential");
+    let store = vault.store().clone();
+    let fake = FakeProvider::start(&secret, 48);
+    seed_truth(&fake, 10);
+    let openai = add_account(&store, "openai", cred.id, &fake.url, 10);
+    let anthropic = add_account(&store, "anthropic", cred.id, &fake.url, 10);
+    let key = vault
+        .read_secret(&CredentialRef::Id(cred.id), Purpose::Use)
+        .expect("key");
+    let p = poller(&store, NOW);
+    let today = NOW.div_euclid(DAY) * DAY;
+    // Each start gives windows with other boundaries (7-day usage windows, one cost window from the start).
+    let orders: [&[i64]; 3] = [&[10, 2, 6], &[1, 9, 4, 3], &[5, 10, 7]];
+    for (round, starts) in orders.iter().enumerate() {
+        // Change old and recent buckets and bills before each round.
+        let r = round as i64;
+        let hour = today - (8 - r) * DAY + 5 * HOUR;
+        fake.set_usage(
+            "openai",
+            "completions",
+            hour,
+            "o3",
+            "proj_a",
+            Tokens {
+                input: 10 + r as u64,
+                cached: 0,
+                output: 1,
+                requests: 1,
+            },
+        );
+        fake.set_usage(
+            "anthropic",
+            "messages",
+            hour,
+            "claude-sonnet-4-20250514",
+            "wrkspc_1",
+            Tokens {
+                input: 3,
+                cached: 2,
+                output: 1,
+                requests: 0,
+            },
+        );
+        fake.set_cost(
+            "openai",
+            today - (9 - r) * DAY,
+            "",
+            "proj_b",
+            "o3, output",
+            &format!("0.00{r}"),
+        );
+        let mut last_start = i64::MAX;
+        for days in starts.iter() {
+            for account in [openai.id, anthropic.id] {
+                let a = accounts::find(&store, account).expect("acct");
+                let report = p
+                    .poll(&a, &key, Plan::Since(today - days * DAY))
+                    .await
+                    .expect("poll");
+                assert_eq!(report.windows_failed, 0, "{report:?}");
+            }
+            last_start = last_start.min(today - days * DAY);
+        }
+        assert!(
+            last_start <= hour,
+            "the rounds re-fetch the changed buckets"
+        );
+        assert_matches_truth(&store, &fake, &format!("round {round}"));
+    }
+}
