@@ -7,7 +7,6 @@ use serde::Deserialize;
 
 use super::{group_key, CostRow, Endpoint, EndpointKind, Page, ProviderApi, UsageRow, Window};
 use crate::crypto::SecretString;
-use crate::money::Money;
 use crate::pricing::TokenCounts;
 
 pub struct Anthropic;
@@ -239,7 +238,7 @@ fn cost_row(start: i64, r: CostResult) -> Result<CostRow, String> {
         .trim()
         .parse()
         .map_err(|_| "cost_report result: amount is not a decimal string".to_string())?;
-    let amount = Money::from_dollars(cents / Decimal::ONE_HUNDRED)
+    let amount = super::money(cents / Decimal::ONE_HUNDRED)
         .ok_or_else(|| "cost_report result: amount is out of range".to_string())?;
     let line_item = [
         r.description,
@@ -265,6 +264,7 @@ fn cost_row(start: i64, r: CostResult) -> Result<CostRow, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money::Money;
 
     #[test]
     fn cost_amounts_are_cents_as_decimal_strings() {

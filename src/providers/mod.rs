@@ -147,6 +147,41 @@ pub fn decimal_from_json(value: &serde_json::Number) -> Option<Decimal> {
         .or_else(|| Decimal::from_scientific(&text).ok())
 }
 
+/// Largest amount accepted from a provider, in dollars: anything above is a malformed response, and the bound
+/// keeps the exact conversion to nano-dollars far from decimal overflow.
+const MAX_DOLLARS: i64 = 1_000_000_000;
+
+/// Largest token count or request count accepted in one bucket (a quadrillion): keeps sums far from overflow.
+pub const MAX_COUNT: u64 = 1_000_000_000_000_000;
+
+/// Dollars to exact nano-dollars, refusing implausible amounts instead of overflowing.
+pub fn money(dollars: Decimal) -> Option<Money> {
+    if dollars.abs() > Decimal::from(MAX_DOLLARS) {
+        return None;
+    }
+    Money::from_dollars(dollars)
+}
+
+/// Refuses a usage row whose counts could overflow later sums.
+pub fn check_counts(row: &UsageRow) -> Result<(), String> {
+    let t = &row.tokens;
+    let counts = [
+        t.input,
+        t.cache_write_5m,
+        t.cache_write_1h,
+        t.cache_read,
+        t.output,
+        t.reasoning,
+    ];
+    if counts.iter().any(|c| *c > MAX_COUNT) || !(0..=MAX_COUNT as i64).contains(&row.requests) {
+        return Err(format!(
+            "implausible counts in the bucket at {} for {:?}",
+            row.start, row.model
+        ));
+    }
+    Ok(())
+}
+
 /// The provider's message from an error body in any of the three documented shapes, shortened and
 /// stripped of anything that looks like a key.
 pub fn error_message(body: &[u8]) -> Option<String> {
@@ -208,6 +243,35 @@ mod tests {
         assert_eq!(decimal_from_json(&n), Some(Decimal::new(6, 2)));
         let n: serde_json::Number = serde_json::from_str("1e-7").unwrap_or_else(|_| 0.into());
         assert_eq!(decimal_from_json(&n), Some(Decimal::new(1, 7)));
+        let huge: serde_json::Number = serde_json::from_str("1e300").unwrap_or_else(|_| 0.into());
+        assert_eq!(
+            decimal_from_json(&huge).and_then(money),
+            None,
+            "refused, not a panic"
+        );
+        assert_eq!(money(Decimal::MAX), None);
+    }
+
+    #[test]
+    fn implausible_counts_are_refused() {
+        let mut row = UsageRow {
+            start: 0,
+            model: "m".into(),
+            project: String::new(),
+            group: String::new(),
+            tokens: TokenCounts::default(),
+            requests: 1,
+            reported_cost: None,
+        };
+        assert!(check_counts(&row).is_ok());
+        row.tokens.output = u64::MAX;
+        assert!(
+            check_counts(&row).is_err(),
+            "u64::MAX tokens would overflow a sum"
+        );
+        row.tokens.output = 1;
+        row.requests = -1;
+        assert!(check_counts(&row).is_err());
     }
 
     #[test]

@@ -10,7 +10,6 @@ use super::{
     Window,
 };
 use crate::crypto::SecretString;
-use crate::money::Money;
 use crate::pricing::TokenCounts;
 
 pub struct OpenAi;
@@ -279,7 +278,7 @@ fn cost_row(start: i64, r: CostResult) -> Result<CostRow, String> {
     }
     let dollars = decimal_from_json(&r.amount.value)
         .ok_or_else(|| "costs result: amount.value is not a number".to_string())?;
-    let amount = Money::from_dollars(dollars)
+    let amount = super::money(dollars)
         .ok_or_else(|| "costs result: amount.value is out of range".to_string())?;
     let line_item = r.line_item.unwrap_or_default();
     Ok(CostRow {
@@ -297,6 +296,7 @@ fn cost_row(start: i64, r: CostResult) -> Result<CostRow, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money::Money;
 
     const EXAMPLES: &str = "../shared/reference/provider-apis/examples";
 

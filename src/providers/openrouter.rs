@@ -9,7 +9,6 @@ use super::{
     Window, DAY_SECS,
 };
 use crate::crypto::SecretString;
-use crate::money::Money;
 use crate::pricing::TokenCounts;
 
 pub struct OpenRouter;
@@ -90,7 +89,7 @@ impl ProviderApi for OpenRouter {
                 .map(|t| t.and_utc().timestamp())
                 .ok_or_else(|| "activity: bad date".to_string())?;
             let cost = decimal_from_json(&a.usage)
-                .and_then(Money::from_dollars)
+                .and_then(super::money)
                 .ok_or_else(|| "activity: usage is not an amount".to_string())?;
             let group = group_key(&[("provider", a.provider_name), ("endpoint", a.endpoint_id)]);
             let project = a.workspace_id.unwrap_or_default();
@@ -146,6 +145,7 @@ impl ProviderApi for OpenRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money::Money;
 
     #[test]
     fn reads_the_documented_activity() {

@@ -329,6 +329,9 @@ impl Poller {
             )
             .await?;
             let page = api.parse(endpoint, &body).map_err(FetchError::Malformed)?;
+            for row in &page.usage {
+                super::check_counts(row).map_err(FetchError::Malformed)?;
+            }
             all.usage.extend(page.usage);
             all.costs.extend(page.costs);
             match page.next_page {
@@ -413,9 +416,7 @@ impl Poller {
                 "DELETE FROM provider_costs WHERE account_id = ?1 AND endpoint = ?2 AND ts >= ?3 AND ts < ?4",
                 params![account.id, endpoint.name, window.start * 1000, window.end * 1000],
             )?;
-            if endpoint.kind == EndpointKind::Usage || !records.is_empty() {
-                usage::upsert(tx, &records, usage::Conflict::Replace)?;
-            }
+            usage::upsert(tx, &records, usage::Conflict::Replace)?;
             {
                 let mut insert = tx.prepare_cached(
                     "INSERT OR REPLACE INTO provider_costs
