@@ -209,6 +209,44 @@ fn add_poll_status_reconcile_and_a_refused_key() {
     );
     assert!(table.contains("$1.6234"), "{table}");
 
+    // Default reports are the local logs' view; polled usage is shown when asked for, never added to it.
+    let daily = ok(
+        home,
+        &[
+            "report",
+            "daily",
+            "--json",
+            "--no-scan",
+            "--timezone",
+            "UTC",
+        ],
+        None,
+    );
+    let daily: serde_json::Value = serde_json::from_str(&daily).expect("daily json");
+    assert_eq!(
+        daily["totals"]["totalCostNanos"], 250_000_000,
+        "only the local record: {daily}"
+    );
+    let api = ok(
+        home,
+        &[
+            "report",
+            "daily",
+            "--json",
+            "--no-scan",
+            "--timezone",
+            "UTC",
+            "--source",
+            "openai-api",
+        ],
+        None,
+    );
+    let api: serde_json::Value = serde_json::from_str(&api).expect("api json");
+    assert_eq!(
+        api["totals"]["totalCostNanos"], expected,
+        "the polled usage, priced: {api}"
+    );
+
     // The provider refuses the key and echoes it: the account stops, nothing leaks.
     fake.fault(fake.request_count() + 1, Fault::Unauthorized);
     let refused = run(home, &["poll"], None);
