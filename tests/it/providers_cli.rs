@@ -247,6 +247,28 @@ fn add_poll_status_reconcile_and_a_refused_key() {
         "the polled usage, priced: {api}"
     );
 
+    // A truncated page fails its window: the poll says so, status lists the queued window, retry replays it.
+    fake.fault(fake.request_count() + 1, Fault::Truncated);
+    let partial = run(home, &["poll", "--provider", "openai"], None);
+    assert!(
+        !partial.status.success(),
+        "a failed window is a failed poll"
+    );
+    let status = ok(home, &["providers", "status"], None);
+    assert!(
+        status.contains("1 queued") && status.contains("malformed response"),
+        "{status}"
+    );
+    let replay = ok(home, &["providers", "retry", "--json"], None);
+    assert!(replay.contains("\"windows_failed\": 0"), "{replay}");
+    let status = ok(home, &["providers", "status", "--json"], None);
+    let status: serde_json::Value = serde_json::from_str(&status).expect("status json");
+    assert_eq!(
+        status["queue"].as_array().map(Vec::len),
+        Some(0),
+        "{status}"
+    );
+
     // The provider refuses the key and echoes it: the account stops, nothing leaks.
     fake.fault(fake.request_count() + 1, Fault::Unauthorized);
     let refused = run(home, &["poll"], None);
@@ -270,7 +292,7 @@ fn add_poll_status_reconcile_and_a_refused_key() {
     let uses = serde_json::from_str::<serde_json::Value>(&audit).expect("audit json");
     assert_eq!(
         uses.as_array().map(Vec::len),
-        Some(2),
+        Some(4),
         "one audited key use per poll run (two accounts share the key), none once it is refused"
     );
     for out in [&refused, &again] {
