@@ -162,7 +162,8 @@ pub fn save_run(store: &Store, id: i64, breaker: &Breaker, run: &RunState) -> Re
                  last_success_at = COALESCE(?6, last_success_at),
                  last_error = CASE WHEN ?7 IS NULL THEN last_error ELSE ?7 END,
                  last_error_at = CASE WHEN ?8 IS NULL THEN last_error_at ELSE ?8 END,
-                 backfilled_until = MAX(COALESCE(backfilled_until, 0), COALESCE(?9, 0))
+                 backfilled_until = CASE WHEN ?9 IS NULL THEN backfilled_until
+                     ELSE MAX(COALESCE(backfilled_until, 0), ?9) END
              WHERE id = ?1",
             params![
                 id,

@@ -319,3 +319,28 @@ async fn timeouts_are_retried_and_queued_windows_back_off_exponentially() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_first_backfill_waits_for_a_scheduled_run() {
+    let s = setup();
+    let transport = Scripted::new(vec![], status(200, None));
+    let p = poller(&s, transport.clone());
+    let account = accounts::find(&s.store, s.account_id).expect("acct");
+    // A replay and an explicit --since are not the backfill.
+    p.poll(&account, &s.key, Plan::QueueOnly)
+        .await
+        .expect("poll");
+    p.poll(&account, &s.key, Plan::Since(NOW - 86_400))
+        .await
+        .expect("poll");
+    let account = accounts::find(&s.store, s.account_id).expect("acct");
+    assert_eq!(account.backfilled_until, None, "no backfill has run yet");
+    p.poll(&account, &s.key, Plan::Scheduled)
+        .await
+        .expect("poll");
+    let account = accounts::find(&s.store, s.account_id).expect("acct");
+    assert!(
+        account.backfilled_until.is_some_and(|t| t > NOW),
+        "{account:?}"
+    );
+}
