@@ -122,6 +122,8 @@ pub fn post(
             });
         }
         if attempt < attempts {
+            // The URL is a secret (it authorises posting to the channel): never in a log line.
+            tracing::warn!(target: "tallyvault::webhook", attempt, reason = %reason, "webhook delivery retried");
             std::thread::sleep(policy.backoff(attempt));
         }
     }

@@ -81,6 +81,7 @@ pub enum Command {
 
 /// Parses the command line, runs it, and turns the outcome into an exit code.
 pub fn main() -> ExitCode {
+    init_logging();
     let cli = Cli::parse_from(provider_cmds::route_report_reconcile(std::env::args_os()));
     match run(cli) {
         Ok(code) => code,
@@ -89,6 +90,29 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Log lines go to stderr, filtered by `TALLYVAULT_LOG` (`warn` by default; `info`, `debug`, or per target such
+/// as `tallyvault::providers=debug`). A bad filter is reported once and the default kept.
+fn init_logging() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let default = Targets::new().with_default(LevelFilter::WARN);
+    let filter = match std::env::var("TALLYVAULT_LOG") {
+        Ok(text) if !text.trim().is_empty() => text.parse::<Targets>().unwrap_or_else(|e| {
+            eprintln!("warning: TALLYVAULT_LOG={text:?} is not a log filter ({e}); using warn");
+            default.clone()
+        }),
+        _ => default,
+    };
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(true);
+    // Fails only if a subscriber is already set (an embedding program's): keep theirs.
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .try_init();
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {

@@ -193,8 +193,18 @@ pub fn providers(ctx: &Context, cmd: ProvidersCommand) -> Result<ExitCode> {
 fn status(store: &Store, json: bool) -> Result<ExitCode> {
     let list = accounts::list(store)?;
     let queue = accounts::queue(store, None)?;
+    let balances = accounts::balances(store)?;
     if json {
-        print_json(&serde_json::json!({"accounts": list, "queue": queue}))?;
+        let balances: Vec<serde_json::Value> = balances
+            .iter()
+            .map(|(id, b)| {
+                let mut value = serde_json::json!(b);
+                value["account_id"] = serde_json::json!(id);
+                value["credits_remaining"] = serde_json::json!(b.credits_remaining());
+                value
+            })
+            .collect();
+        print_json(&serde_json::json!({"accounts": list, "queue": queue, "balances": balances}))?;
         return Ok(ExitCode::SUCCESS);
     }
     for a in &list {
@@ -217,6 +227,9 @@ fn status(store: &Store, json: bool) -> Result<ExitCode> {
         if let Some(reason) = &a.credential_invalid {
             println!("  stopped: the key was refused ({reason}); rotate it with `tallyvault creds rotate`");
         }
+        if let Some(b) = balances.get(&a.id) {
+            print_balance(b);
+        }
     }
     for q in &queue {
         println!(
@@ -233,6 +246,33 @@ fn status(store: &Store, json: bool) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_balance(b: &crate::providers::Balance) {
+    let dollars =
+        |m: Option<crate::money::Money>| m.map(|m| format!("${}", m.dollars().round_dp(2)));
+    let mut parts = Vec::new();
+    if let (Some(left), Some(total)) = (dollars(b.credits_remaining()), dollars(b.credits_total)) {
+        parts.push(format!("credits {left} left of {total}"));
+    }
+    match (dollars(b.key_limit_remaining), dollars(b.key_limit)) {
+        (Some(left), Some(limit)) => parts.push(format!(
+            "key limit {left} left of {limit}{}",
+            b.key_limit_reset
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        )),
+        _ if b.key_usage.is_some() => parts.push("key without a limit".into()),
+        _ => {}
+    }
+    if let Some(month) = dollars(b.key_usage_monthly) {
+        parts.push(format!("key used {month} this month"));
+    }
+    println!("  balance at {}: {}", b.fetched_at, parts.join(", "));
+    for note in &b.notes {
+        println!("  balance note: {note}");
+    }
 }
 
 fn date_of(secs: i64) -> String {
@@ -257,6 +297,9 @@ pub fn poll(ctx: &Context, args: PollArgs) -> Result<ExitCode> {
     }
     let plan = move |_: &Account| since.map_or(Plan::Scheduled, Plan::Since);
     let reports = run_polls(ctx, &store, args.provider.as_deref(), plan)?;
+    if reports.iter().any(|r| r.windows_ok > 0) {
+        super::budget_cmds::after_ingest(&store)?;
+    }
     print_reports(&reports, args.json)
 }
 
@@ -379,6 +422,9 @@ fn watch(ctx: &Context, store: &Store, provider: Option<&str>, json: bool) -> Re
                 next.insert(account.id, now + schedule::next_delay(interval));
                 let report = poll_one(&vault, &poller, &mut keys, account, Plan::Scheduled).await?;
                 print_reports(std::slice::from_ref(&report), json)?;
+                if report.windows_ok > 0 {
+                    super::budget_cmds::after_ingest(store)?;
+                }
             }
             let wake = next
                 .values()

@@ -138,7 +138,8 @@ pub fn family(prices: &PriceTable, model: &str) -> Vec<String> {
         .collect()
 }
 
-/// Reads the usage of models matching `model` (exact or glob) in the UTC millisecond range [since, until).
+/// Reads the usage of models matching `model` (exact or glob) in the UTC millisecond range [since, until), from
+/// local logs and imports (provider-API usage measures the same requests again: see `report`).
 pub fn load_usage(store: &Store, model: &str, since_ms: i64, until_ms: i64) -> Result<Usage> {
     if model.trim().is_empty() {
         return Err(Error::InvalidInput("name a model with --model".into()));
@@ -147,7 +148,8 @@ pub fn load_usage(store: &Store, model: &str, since_ms: i64, until_ms: i64) -> R
         let mut stmt = tx.prepare(
             "SELECT input_tokens, cache_write_5m, cache_write_1h, cache_read, output_tokens, reasoning_tokens,
                     fast, requests, cost_nanos
-             FROM usage_records WHERE (model = ?1 OR model GLOB ?1) AND ts >= ?2 AND ts < ?3",
+             FROM usage_records WHERE (model = ?1 OR model GLOB ?1) AND ts >= ?2 AND ts < ?3
+                  AND source NOT LIKE '%-api'",
         )?;
         let mut rows = stmt.query(params![model, since_ms, until_ms])?;
         let mut usage = Usage::default();

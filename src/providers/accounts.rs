@@ -281,3 +281,77 @@ pub fn enqueue_failure(
         Ok(())
     })
 }
+
+/// Replaces an account's balance snapshot.
+pub fn save_balance(store: &Store, account_id: i64, b: &super::Balance) -> Result<()> {
+    let nanos = |m: Option<crate::money::Money>| m.map(|m| m.nanos());
+    store.write(|tx| {
+        tx.execute(
+            "INSERT OR REPLACE INTO provider_balances (account_id, fetched_at, credits_total_nanos,
+                 credits_used_nanos, key_limit_nanos, key_limit_remaining_nanos, key_limit_reset,
+                 key_usage_nanos, key_usage_daily_nanos, key_usage_weekly_nanos, key_usage_monthly_nanos,
+                 key_is_management, key_expires_at, notes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                account_id,
+                b.fetched_at,
+                nanos(b.credits_total),
+                nanos(b.credits_used),
+                nanos(b.key_limit),
+                nanos(b.key_limit_remaining),
+                b.key_limit_reset,
+                nanos(b.key_usage),
+                nanos(b.key_usage_daily),
+                nanos(b.key_usage_weekly),
+                nanos(b.key_usage_monthly),
+                b.key_is_management,
+                b.key_expires_at,
+                b.notes.join("\n"),
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// Every account's latest balance snapshot, by account id.
+pub fn balances(store: &Store) -> Result<std::collections::BTreeMap<i64, super::Balance>> {
+    store.read(|tx| {
+        let mut stmt = tx.prepare(
+            "SELECT account_id, fetched_at, credits_total_nanos, credits_used_nanos, key_limit_nanos,
+                    key_limit_remaining_nanos, key_limit_reset, key_usage_nanos, key_usage_daily_nanos,
+                    key_usage_weekly_nanos, key_usage_monthly_nanos, key_is_management, key_expires_at, notes
+             FROM provider_balances",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = std::collections::BTreeMap::new();
+        while let Some(r) = rows.next()? {
+            let money = |i: usize| -> rusqlite::Result<Option<crate::money::Money>> {
+                Ok(r.get::<_, Option<i64>>(i)?.map(crate::money::Money::from_nanos))
+            };
+            let notes: String = r.get(13)?;
+            out.insert(
+                r.get::<_, i64>(0)?,
+                super::Balance {
+                    fetched_at: r.get(1)?,
+                    credits_total: money(2)?,
+                    credits_used: money(3)?,
+                    key_limit: money(4)?,
+                    key_limit_remaining: money(5)?,
+                    key_limit_reset: r.get(6)?,
+                    key_usage: money(7)?,
+                    key_usage_daily: money(8)?,
+                    key_usage_weekly: money(9)?,
+                    key_usage_monthly: money(10)?,
+                    key_is_management: r.get(11)?,
+                    key_expires_at: r.get(12)?,
+                    notes: notes
+                        .lines()
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                },
+            );
+        }
+        Ok(out)
+    })
+}

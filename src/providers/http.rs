@@ -240,6 +240,13 @@ fn message_of(response: &HttpResponse, headers: &Headers) -> String {
 }
 
 /// GETs one page with retries; `requests` counts every HTTP request made.
+/// The path of a URL, for log lines: no scheme, host or query (a proxy's URL may carry credentials).
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
 pub async fn get_with_retry(
     transport: &Arc<dyn Transport>,
     url: &str,
@@ -260,6 +267,7 @@ pub async fn get_with_retry(
             query.clone(),
             headers.clone(),
         );
+        tracing::debug!(target: "tallyvault::providers", path = %path_of(&url), attempt = attempt + 1, "GET");
         let outcome = tokio::task::spawn_blocking(move || t.get(&u, &q, &h))
             .await
             .unwrap_or_else(|_| Err(TransportError::Other("the request task failed".into())));
@@ -308,15 +316,34 @@ pub async fn get_with_retry(
             }
         };
         if attempt + 1 < attempts {
+            tracing::warn!(
+                target: "tallyvault::providers",
+                path = %path_of(&url),
+                attempt = attempt + 1,
+                wait_ms = wait.as_millis() as u64,
+                error = %last,
+                "retrying"
+            );
             tokio::time::sleep(wait).await;
         }
     }
+    tracing::warn!(target: "tallyvault::providers", path = %path_of(&url), attempts, error = %last, "giving up");
     Err(last)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines_name_only_the_path() {
+        assert_eq!(
+            path_of("https://user:pw@proxy.example/v1/organization/costs?x=1"),
+            "/v1/organization/costs"
+        );
+        assert_eq!(path_of("http://127.0.0.1:9/api/v1/key"), "/api/v1/key");
+        assert_eq!(path_of("no-scheme"), "/");
+    }
 
     #[test]
     fn retry_after_seconds_and_backoff_bounds() {

@@ -19,6 +19,7 @@ pub mod reconcile;
 pub mod schedule;
 
 use rust_decimal::Decimal;
+use serde::Serialize;
 
 use crate::crypto::SecretString;
 use crate::money::Money;
@@ -85,6 +86,34 @@ pub struct Page {
     pub next_page: Option<String>,
 }
 
+/// What an account has left, where the provider says: OpenRouter's credits (`/api/v1/credits`, management
+/// keys only) and its key's limit and usage (`/api/v1/key`). A snapshot, replaced by each poll run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Balance {
+    pub fetched_at: String,
+    pub credits_total: Option<Money>,
+    pub credits_used: Option<Money>,
+    pub key_limit: Option<Money>,
+    pub key_limit_remaining: Option<Money>,
+    /// `daily`, `weekly`, `monthly` or none.
+    pub key_limit_reset: Option<String>,
+    pub key_usage: Option<Money>,
+    pub key_usage_daily: Option<Money>,
+    pub key_usage_weekly: Option<Money>,
+    pub key_usage_monthly: Option<Money>,
+    pub key_is_management: Option<bool>,
+    pub key_expires_at: Option<String>,
+    /// Why a part is missing (for example: credits need a management key).
+    pub notes: Vec<String>,
+}
+
+impl Balance {
+    /// Credits bought minus credits used.
+    pub fn credits_remaining(&self) -> Option<Money> {
+        Some(self.credits_total? - self.credits_used?)
+    }
+}
+
 /// A provider's API. Implementations are pure: no I/O, no clock.
 pub trait ProviderApi: Send + Sync {
     /// `openai`, `anthropic`, `openrouter`.
@@ -102,6 +131,15 @@ pub trait ProviderApi: Send + Sync {
     fn auth_headers(&self, secret: &SecretString) -> Vec<(&'static str, String)>;
     /// Reads one page; the error says what is missing or malformed, never quoting more than the field name.
     fn parse(&self, endpoint: &Endpoint, body: &[u8]) -> Result<Page, String>;
+    /// Paths of unwindowed balance endpoints fetched once per poll run (none by default).
+    fn balance_paths(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Reads one balance endpoint's body into `balance`.
+    fn parse_balance(&self, path: &str, body: &[u8], balance: &mut Balance) -> Result<(), String> {
+        let _ = (path, body, balance);
+        Err("this provider has no balance endpoint".into())
+    }
     /// The windows that cover `[start, end)` for `endpoint`; by default consecutive `window_days` slices.
     fn windows(&self, endpoint: &Endpoint, start: i64, end: i64) -> Vec<Window> {
         split_windows(start, end, endpoint.window_days)

@@ -5,10 +5,11 @@
 use serde::Deserialize;
 
 use super::{
-    decimal_from_json, group_key, CostRow, Endpoint, EndpointKind, Page, ProviderApi, UsageRow,
-    Window, DAY_SECS,
+    decimal_from_json, group_key, Balance, CostRow, Endpoint, EndpointKind, Page, ProviderApi,
+    UsageRow, Window, DAY_SECS,
 };
 use crate::crypto::SecretString;
+use crate::money::Money;
 use crate::pricing::TokenCounts;
 
 pub struct OpenRouter;
@@ -44,6 +45,55 @@ struct Activity {
     endpoint_id: Option<String>,
     #[serde(default)]
     workspace_id: Option<String>,
+}
+
+pub const CREDITS_PATH: &str = "/api/v1/credits";
+pub const KEY_PATH: &str = "/api/v1/key";
+
+#[derive(Deserialize)]
+struct Wrapped<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct Credits {
+    total_credits: serde_json::Number,
+    total_usage: serde_json::Number,
+}
+
+/// `/key`: every field but `usage` may be null or absent (a key without a limit has `limit: null`).
+#[derive(Deserialize)]
+struct KeyInfo {
+    usage: serde_json::Number,
+    #[serde(default)]
+    limit: Option<serde_json::Number>,
+    #[serde(default)]
+    limit_remaining: Option<serde_json::Number>,
+    #[serde(default)]
+    limit_reset: Option<String>,
+    #[serde(default)]
+    usage_daily: Option<serde_json::Number>,
+    #[serde(default)]
+    usage_weekly: Option<serde_json::Number>,
+    #[serde(default)]
+    usage_monthly: Option<serde_json::Number>,
+    #[serde(default)]
+    is_management_key: Option<bool>,
+    #[serde(default)]
+    expires_at: Option<String>,
+}
+
+fn amount(field: &str, value: &serde_json::Number) -> Result<Money, String> {
+    decimal_from_json(value)
+        .and_then(super::money)
+        .ok_or_else(|| format!("{field} is not an amount"))
+}
+
+fn optional_amount(
+    field: &str,
+    value: &Option<serde_json::Number>,
+) -> Result<Option<Money>, String> {
+    value.as_ref().map(|v| amount(field, v)).transpose()
 }
 
 impl ProviderApi for OpenRouter {
@@ -118,6 +168,41 @@ impl ProviderApi for OpenRouter {
         Ok(page)
     }
 
+    fn balance_paths(&self) -> &'static [&'static str] {
+        &[KEY_PATH, CREDITS_PATH]
+    }
+
+    fn parse_balance(&self, path: &str, body: &[u8], balance: &mut Balance) -> Result<(), String> {
+        match path {
+            CREDITS_PATH => {
+                let c: Wrapped<Credits> =
+                    serde_json::from_slice(body).map_err(|e| format!("credits: {e}"))?;
+                balance.credits_total =
+                    Some(amount("credits: total_credits", &c.data.total_credits)?);
+                balance.credits_used = Some(amount("credits: total_usage", &c.data.total_usage)?);
+                Ok(())
+            }
+            KEY_PATH => {
+                let k: Wrapped<KeyInfo> =
+                    serde_json::from_slice(body).map_err(|e| format!("key: {e}"))?;
+                let k = k.data;
+                balance.key_usage = Some(amount("key: usage", &k.usage)?);
+                balance.key_limit = optional_amount("key: limit", &k.limit)?;
+                balance.key_limit_remaining =
+                    optional_amount("key: limit_remaining", &k.limit_remaining)?;
+                balance.key_usage_daily = optional_amount("key: usage_daily", &k.usage_daily)?;
+                balance.key_usage_weekly = optional_amount("key: usage_weekly", &k.usage_weekly)?;
+                balance.key_usage_monthly =
+                    optional_amount("key: usage_monthly", &k.usage_monthly)?;
+                balance.key_limit_reset = k.limit_reset;
+                balance.key_is_management = k.is_management_key;
+                balance.key_expires_at = k.expires_at;
+                Ok(())
+            }
+            _ => Err(format!("no balance endpoint {path}")),
+        }
+    }
+
     fn windows(&self, _endpoint: &Endpoint, start: i64, end: i64) -> Vec<Window> {
         // Only completed days exist: from at most 30 days before today up to today's midnight.
         let today = end.div_euclid(DAY_SECS) * DAY_SECS;
@@ -145,7 +230,6 @@ impl ProviderApi for OpenRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::Money;
 
     #[test]
     fn reads_the_documented_activity() {
@@ -154,6 +238,44 @@ mod tests {
         assert_eq!(page.usage[0].tokens.input, 50);
         assert_eq!(page.usage[0].requests, 5);
         assert_eq!(page.costs[0].amount, Money::from_nanos(15_000_000));
+    }
+
+    #[test]
+    fn reads_the_documented_credits_and_key() {
+        let mut b = Balance::default();
+        let credits = br#"{"data": {"total_credits": 100.5, "total_usage": 25.75}}"#;
+        assert_eq!(
+            OpenRouter.parse_balance(CREDITS_PATH, credits, &mut b),
+            Ok(())
+        );
+        assert_eq!(
+            b.credits_remaining(),
+            Some(Money::from_nanos(74_750_000_000))
+        );
+        let key = br#"{"data": {"byok_usage": 17.38, "byok_usage_daily": 17.38, "byok_usage_monthly": 17.38, "byok_usage_weekly": 17.38, "creator_user_id": "user_2dHFtVWx2n56w6HkM0000000000", "expires_at": "2027-12-31T23:59:59Z", "include_byok_in_limit": false, "is_free_tier": false, "is_management_key": false, "is_provisioning_key": false, "label": "sk-or-v1-au7...890", "limit": 100, "limit_remaining": 74.5, "limit_reset": "monthly", "rate_limit": {"interval": "1h", "note": "This field is deprecated and safe to ignore.", "requests": 1000}, "usage": 25.5, "usage_daily": 25.5, "usage_monthly": 25.5, "usage_weekly": 25.5}}"#;
+        assert_eq!(OpenRouter.parse_balance(KEY_PATH, key, &mut b), Ok(()));
+        assert_eq!(b.key_limit, Some(Money::from_nanos(100_000_000_000)));
+        assert_eq!(
+            b.key_limit_remaining,
+            Some(Money::from_nanos(74_500_000_000))
+        );
+        assert_eq!(b.key_usage_monthly, Some(Money::from_nanos(25_500_000_000)));
+        assert_eq!(b.key_limit_reset.as_deref(), Some("monthly"));
+        assert_eq!(b.key_is_management, Some(false));
+        // A key without a limit, and a response missing the required field.
+        let unlimited = br#"{"data": {"usage": 0, "limit": null, "limit_remaining": null}}"#;
+        assert_eq!(
+            OpenRouter.parse_balance(KEY_PATH, unlimited, &mut b),
+            Ok(())
+        );
+        assert_eq!(b.key_limit, None);
+        let missing = br#"{"data": {"limit": 5}}"#;
+        let err = OpenRouter.parse_balance(KEY_PATH, missing, &mut b);
+        assert!(err.is_err_and(|e| e.contains("usage")));
+        let truncated = br#"{"data": {"total_credits": 100.5, "tot"#;
+        assert!(OpenRouter
+            .parse_balance(CREDITS_PATH, truncated, &mut b)
+            .is_err());
     }
 
     #[test]

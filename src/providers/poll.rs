@@ -167,6 +167,13 @@ impl Poller {
             _ => None,
         };
         let mut auth_failed = false;
+        tracing::info!(
+            target: "tallyvault::providers",
+            account = account.id,
+            provider = %account.provider,
+            windows = work.len(),
+            "poll run"
+        );
         for (endpoint, window) in work {
             if auth_failed {
                 break;
@@ -197,6 +204,15 @@ impl Poller {
                 Ok(page) => {
                     report.usage_rows += page.usage.len() as u64;
                     report.cost_rows += page.costs.len() as u64;
+                    tracing::debug!(
+                        target: "tallyvault::providers",
+                        account = account.id,
+                        endpoint = %endpoint.name,
+                        window_start = window.start,
+                        usage_rows = page.usage.len(),
+                        cost_rows = page.costs.len(),
+                        "window stored"
+                    );
                     self.commit(account, api, endpoint, window, page)?;
                     breaker.success();
                     report.windows_ok += 1;
@@ -205,6 +221,14 @@ impl Poller {
                 Err(error) => {
                     report.windows_failed += 1;
                     let text = error.to_string();
+                    tracing::warn!(
+                        target: "tallyvault::providers",
+                        account = account.id,
+                        endpoint = %endpoint.name,
+                        window_start = window.start,
+                        error = %text,
+                        "window failed, queued for retry"
+                    );
                     run.error = Some((text.clone(), self.now_text()));
                     let now = self.now_ms();
                     match &error {
@@ -247,10 +271,72 @@ impl Poller {
         }
         if !auth_failed {
             run.backfilled_until = first_backfill_end;
+            if !api.balance_paths().is_empty() && breaker.allow(self.now_ms()) {
+                self.fetch_balance(api, account, &base, &headers, &mut report.requests)
+                    .await?;
+            }
         }
         run.requests = report.requests as i64;
+        tracing::info!(
+            target: "tallyvault::providers",
+            account = account.id,
+            requests = report.requests,
+            windows_ok = report.windows_ok,
+            windows_failed = report.windows_failed,
+            stopped = report.stopped.as_deref().unwrap_or(""),
+            "poll run done"
+        );
         accounts::save_run(&self.store, account.id, &breaker, &run)?;
         Ok(report)
+    }
+
+    /// Reads the balance endpoints into a new snapshot. A part that fails is noted, not retried: it is
+    /// read again next run, and it neither trips the breaker nor stops the account (OpenRouter's
+    /// `/credits` answers 403 to keys that are not management keys).
+    async fn fetch_balance(
+        &self,
+        api: &dyn ProviderApi,
+        account: &Account,
+        base: &str,
+        headers: &Headers,
+        requests: &mut u64,
+    ) -> Result<()> {
+        let mut balance = super::Balance {
+            fetched_at: self.now_text(),
+            ..super::Balance::default()
+        };
+        let mut read_any = false;
+        for path in api.balance_paths() {
+            let url = format!("{base}{path}");
+            let outcome = get_with_retry(
+                &self.transport,
+                &url,
+                Vec::new(),
+                headers,
+                &self.policy.retry,
+                requests,
+            )
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|body| api.parse_balance(path, &body, &mut balance));
+            match outcome {
+                Ok(()) => read_any = true,
+                Err(error) => {
+                    tracing::warn!(
+                        target: "tallyvault::providers",
+                        account = account.id,
+                        path = %path,
+                        error = %error,
+                        "balance not read"
+                    );
+                    balance.notes.push(format!("{path}: {error}"));
+                }
+            }
+        }
+        if read_any {
+            accounts::save_balance(&self.store, account.id, &balance)?;
+        }
+        Ok(())
     }
 
     fn today_end(&self) -> i64 {

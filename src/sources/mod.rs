@@ -528,6 +528,17 @@ pub fn scan(
     summary.records_written = written?;
     progress.finish();
     summary.duration_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(
+        target: "tallyvault::scan",
+        files = summary.files,
+        files_read = summary.files_read,
+        bytes = summary.bytes_read,
+        usage_lines = summary.usage_lines,
+        skipped = summary.skipped_lines,
+        written = summary.records_written,
+        ms = summary.duration_ms,
+        "scan done"
+    );
     Ok(summary)
 }
 

@@ -23,6 +23,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_providers",
         include_str!("../../migrations/0004_providers.sql"),
     ),
+    (
+        "0005_provider_balances",
+        include_str!("../../migrations/0005_provider_balances.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -1,5 +1,6 @@
 //! The provider commands as a user runs them, against the fake provider: add, list, poll, status,
-//! `report reconcile` with exact figures, and a refused key that stops the account without leaking it.
+//! `report reconcile` with exact figures, and a refused key that stops the account without leaking it into
+//! the output or the captured log lines (`TALLYVAULT_LOG=debug`).
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -17,6 +18,8 @@ fn run(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
         .env("TALLYVAULT_HOME", dir)
         .env("TALLYVAULT_PASSWORD", PASSWORD)
         .env("TALLYVAULT_INSECURE_TEST_KDF", "1000")
+        // Every log line the providers write is captured and checked for the key below.
+        .env("TALLYVAULT_LOG", "debug")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -295,7 +298,19 @@ fn add_poll_status_reconcile_and_a_refused_key() {
         Some(4),
         "one audited key use per poll run (two accounts share the key), none once it is refused"
     );
-    for out in [&refused, &again] {
+    let logs = String::from_utf8_lossy(&partial.stderr).into_owned()
+        + &String::from_utf8_lossy(&refused.stderr);
+    for line in [
+        "tallyvault::providers",
+        "poll run",
+        "window failed, queued for retry",
+        "GET",
+        "path=/v1/organization/usage/completions",
+        "poll run done",
+    ] {
+        assert!(logs.contains(line), "the log names {line:?}:\n{logs}");
+    }
+    for out in [&partial, &refused, &again] {
         for text in [&out.stdout, &out.stderr] {
             assert!(
                 !String::from_utf8_lossy(text).contains(&secret),

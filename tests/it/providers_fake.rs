@@ -1,5 +1,5 @@
-//! A fake provider on loopback (tiny_http): OpenAI's usage and costs endpoints and Anthropic's usage and
-//! cost reports in their documented shapes, paginated over many pages, with faults injected by request
+//! A fake provider on loopback (tiny_http): OpenAI's usage and costs endpoints, Anthropic's usage and
+//! cost reports, and OpenRouter's activity, credits and key in their documented shapes, paginated over many pages, with faults injected by request
 //! number and a truth that tests can change (late data).
 
 use std::collections::{BTreeMap, HashMap};
@@ -45,6 +45,10 @@ pub struct Truth {
     /// (provider, day start, model, project, line item) -> amount as the provider writes it
     /// (OpenAI: dollars; Anthropic: cents as a decimal string)
     pub costs: BTreeMap<(String, i64, String, String, String), String>,
+    /// OpenRouter: credits bought (a JSON number's text; `/credits` answers total_usage = every OpenRouter
+    /// cost in `costs`), and whether the key is a management key (else `/credits` is refused with 403).
+    pub credits_bought: Option<String>,
+    pub management_key: bool,
 }
 
 pub struct FakeProvider {
@@ -295,6 +299,18 @@ fn answer(
     let (path, q) = query_of(url);
     let body = if path == "/api/v1/activity" {
         activity(truth, &q, now)
+    } else if path == "/api/v1/credits" {
+        if !truth.lock().is_ok_and(|t| t.management_key) {
+            return Answer {
+                body: json!({"error": {"code": 403, "message": "Only management keys can perform this operation"}})
+                    .to_string()
+                    .into_bytes(),
+                ..error(403, "")
+            };
+        }
+        credits(truth)
+    } else if path == "/api/v1/key" {
+        key_info(truth)
     } else {
         page(truth, &path, &q, page_buckets)
     };
@@ -440,6 +456,36 @@ fn page(
     } else {
         json!({"object": "page", "data": data, "has_more": has_more, "next_page": next_page})
     })
+}
+
+/// Every OpenRouter cost in the truth, exactly.
+fn openrouter_spent(truth: &Truth) -> Option<rust_decimal::Decimal> {
+    truth
+        .costs
+        .iter()
+        .filter(|(k, _)| k.0 == "openrouter")
+        .map(|(_, amount)| amount.parse::<rust_decimal::Decimal>().ok())
+        .sum()
+}
+
+/// OpenRouter's `/credits` in its documented shape.
+fn credits(truth: &Mutex<Truth>) -> Option<Value> {
+    let truth = truth.lock().ok()?;
+    let bought: Value = serde_json::from_str(truth.credits_bought.as_deref()?).ok()?;
+    let used: Value = serde_json::from_str(&openrouter_spent(&truth)?.to_string()).ok()?;
+    Some(json!({"data": {"total_credits": bought, "total_usage": used}}))
+}
+
+/// OpenRouter's `/key`: a key without a limit whose usage is every OpenRouter cost.
+fn key_info(truth: &Mutex<Truth>) -> Option<Value> {
+    let truth = truth.lock().ok()?;
+    let used: Value = serde_json::from_str(&openrouter_spent(&truth)?.to_string()).ok()?;
+    Some(
+        json!({"data": {"label": "sk-or-v1-abc...def", "limit": null, "limit_remaining": null,
+                         "limit_reset": null, "usage": used, "usage_daily": 0, "usage_weekly": 0,
+                         "usage_monthly": used, "is_free_tier": false,
+                         "is_management_key": truth.management_key, "expires_at": null}}),
+    )
 }
 
 /// OpenRouter's activity: one row per (day, model) for the 30 completed UTC days before now, or one `date`.

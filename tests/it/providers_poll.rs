@@ -679,6 +679,11 @@ async fn openrouter_activity_backfills_completed_days_and_takes_late_data() {
             );
         }
     }
+    {
+        let mut truth = fake.truth.lock().expect("truth");
+        truth.management_key = true;
+        truth.credits_bought = Some("250.5".into());
+    }
     let account = add_account(&store, "openrouter", cred.id, &fake.url, 30);
     let key = vault
         .read_secret(&CredentialRef::Id(cred.id), Purpose::Use)
@@ -687,9 +692,30 @@ async fn openrouter_activity_backfills_completed_days_and_takes_late_data() {
     let r = p.poll(&account, &key, Plan::Scheduled).await.expect("poll");
     assert_eq!(
         (r.windows_ok, r.windows_failed, r.requests),
-        (1, 0, 1),
-        "30 days in one request: {r:?}"
+        (1, 0, 3),
+        "30 days in one request, then /key and /credits: {r:?}"
     );
+    // The balance: credits bought, everything OpenRouter billed (all 36 days), and what is left, exactly.
+    let spent: rust_decimal::Decimal = fake
+        .truth
+        .lock()
+        .expect("truth")
+        .costs
+        .values()
+        .map(|a| a.parse::<rust_decimal::Decimal>().expect("amount"))
+        .sum();
+    let spent = Money::from_dollars(spent).expect("money");
+    let balance = accounts::balances(&store).expect("balances");
+    let b = balance.get(&account.id).expect("a balance snapshot");
+    assert_eq!(b.credits_total, Money::parse_dollars("250.5"));
+    assert_eq!(b.credits_used, Some(spent));
+    assert_eq!(
+        b.credits_remaining(),
+        Money::parse_dollars("250.5").map(|t| t - spent)
+    );
+    assert_eq!((b.key_usage, b.key_limit), (Some(spent), None));
+    assert_eq!(b.key_is_management, Some(true));
+    assert!(b.notes.is_empty(), "{:?}", b.notes);
     let stored = openrouter_state(&store);
     assert_eq!(
         stored.len(),
@@ -722,8 +748,29 @@ async fn openrouter_activity_backfills_completed_days_and_takes_late_data() {
     );
     let account = accounts::find(&store, account.id).expect("acct");
     let r = p.poll(&account, &key, Plan::Scheduled).await.expect("poll");
-    assert_eq!((r.windows_failed, r.requests), (0, 2), "{r:?}");
+    assert_eq!((r.windows_failed, r.requests), (0, 4), "{r:?}");
     assert_eq!(openrouter_state(&store), openrouter_truth(&fake, today));
+
+    // A key that is not a management key: /credits is refused with 403, which is noted, not a stop.
+    fake.truth.lock().expect("truth").management_key = false;
+    let r = p.poll(&account, &key, Plan::Scheduled).await.expect("poll");
+    assert_eq!((r.windows_failed, r.stopped.as_deref()), (0, None), "{r:?}");
+    let balance = accounts::balances(&store).expect("balances");
+    let b = balance.get(&account.id).expect("a balance snapshot");
+    assert_eq!((b.credits_total, b.key_is_management), (None, Some(false)));
+    assert!(
+        b.notes
+            .iter()
+            .any(|n| n.contains("/api/v1/credits") && n.contains("Only management keys")),
+        "{:?}",
+        b.notes
+    );
+    let account = accounts::find(&store, account.id).expect("acct");
+    assert_eq!(
+        account.credential_invalid, None,
+        "the key is not marked invalid"
+    );
+    fake.truth.lock().expect("truth").management_key = true;
 
     // The next day: today is complete and arrives; the day that left the 30-day range stays stored.
     fake.clock
