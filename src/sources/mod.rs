@@ -396,14 +396,18 @@ impl<'a> Parser<'a> {
 }
 
 fn write_results(tx: &Transaction<'_>, results: &[FileResult], now: &str) -> Result<usize> {
-    let mut written = 0;
+    for r in results.iter().filter(|r| r.reread) {
+        usage::forget_origin(tx, &r.job.path.to_string_lossy())?;
+    }
+    // All the chunk's records in one batched upsert, in time order (the ts index grows at its end; a stable
+    // sort keeps file order among equal times, so the first of two equal duplicates stays the one kept).
+    let mut records: Vec<&usage::UsageRecord> =
+        results.iter().flat_map(|r| r.records.iter()).collect();
+    records.sort_by_key(|r| r.ts_ms);
+    let written = usage::upsert_refs(tx, &records, Conflict::KeepBetter)?;
     for r in results {
         let path = r.job.path.to_string_lossy();
-        if r.reread {
-            usage::forget_origin(tx, &path)?;
-        }
-        written += usage::upsert(tx, &r.records, Conflict::KeepBetter)?;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO source_files (path, source, device, inode, size, mtime_ns, offset, head_hash, lines, skipped,
                                        scanned_at, carry)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13)
@@ -412,7 +416,8 @@ fn write_results(tx: &Transaction<'_>, results: &[FileResult], now: &str) -> Res
                  lines = CASE WHEN ?12 THEN excluded.lines ELSE source_files.lines + excluded.lines END,
                  skipped = CASE WHEN ?12 THEN excluded.skipped ELSE source_files.skipped + excluded.skipped END,
                  scanned_at = excluded.scanned_at, carry = excluded.carry",
-            params![
+        )?
+        .execute(params![
                 path,
                 r.job.kind.as_str(),
                 r.state.device as i64,
@@ -426,8 +431,7 @@ fn write_results(tx: &Transaction<'_>, results: &[FileResult], now: &str) -> Res
                 now,
                 r.reread,
                 r.state.carry,
-            ],
-        )?;
+            ])?;
     }
     Ok(written)
 }
@@ -467,17 +471,33 @@ pub fn scan(
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut written = 0;
         let mut files = 0;
+        let mut upserting = std::time::Duration::ZERO;
         for chunk in receiver {
             files += chunk.len();
+            let at = Instant::now();
             written += write_results(&tx, &chunk, &writer_now)?;
+            upserting += at.elapsed();
         }
         if files == 0 {
             // Nothing was read: leave the database untouched (no commit, no fsync).
             return Ok(0);
         }
+        let at = Instant::now();
         usage::drop_shadowed_sidechains(&tx)?;
+        let shadowing = at.elapsed();
+        let at = Instant::now();
         usage::refresh_rollups(&tx)?;
+        let rollups = at.elapsed();
+        let at = Instant::now();
         tx.commit()?;
+        tracing::debug!(
+            target: "tallyvault::scan",
+            upsert_ms = upserting.as_millis() as u64,
+            shadow_ms = shadowing.as_millis() as u64,
+            rollups_ms = rollups.as_millis() as u64,
+            commit_ms = at.elapsed().as_millis() as u64,
+            "scan writer"
+        );
         Ok(written)
     });
 

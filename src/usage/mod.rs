@@ -98,7 +98,7 @@ const COLUMNS: &str = "id, source, provider, model, project, session, ts, input_
     cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos, cost_origin, \
     reported_cost_nanos, fast, message_key, sidechain, rank_tokens, rank_cost, origin_path";
 
-fn upsert_sql(conflict: Conflict) -> String {
+fn upsert_sql(conflict: Conflict, rows: usize) -> String {
     let updates = COLUMNS
         .split(", ")
         .filter(|c| *c != "id")
@@ -112,15 +112,78 @@ fn upsert_sql(conflict: Conflict) -> String {
         }
         Conflict::Replace => "",
     };
+    let row = format!("({})", vec!["?"; UPSERT_COLUMNS].join(", "));
+    let values = vec![row.as_str(); rows].join(", ");
     format!(
-        "INSERT INTO usage_records ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
-         ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23) ON CONFLICT(id) DO UPDATE SET {updates}{condition}"
+        "INSERT INTO usage_records ({COLUMNS}) VALUES {values} ON CONFLICT(id) DO UPDATE SET {updates}{condition}"
     )
+}
+
+const UPSERT_COLUMNS: usize = 23;
+
+/// Records per multi-row INSERT: one statement per row costs more than the B-tree work it does (binding,
+/// stepping, a statement journal each), so rows go in batches. Rows of a batch that collide with each
+/// other are resolved by the same ON CONFLICT rule, in order.
+const UPSERT_BATCH: usize = 64;
+
+/// One record's column values, in `COLUMNS` order, borrowing its strings.
+fn upsert_values<'a>(
+    r: &'a UsageRecord,
+    key: Option<i64>,
+    out: &mut Vec<rusqlite::types::ToSqlOutput<'a>>,
+) {
+    use rusqlite::types::{ToSqlOutput, ValueRef};
+    fn int(v: i64) -> ToSqlOutput<'static> {
+        ToSqlOutput::Borrowed(ValueRef::Integer(v))
+    }
+    fn opt(v: Option<i64>) -> ToSqlOutput<'static> {
+        v.map_or(ToSqlOutput::Borrowed(ValueRef::Null), int)
+    }
+    fn text(v: &str) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes()))
+    }
+    let (rank_tokens, rank_cost) = r.rank();
+    out.extend([
+        int(r.id),
+        text(&r.source),
+        text(&r.provider),
+        text(&r.model),
+        text(&r.project),
+        text(&r.session),
+        int(r.ts_ms),
+        int(r.tokens.input as i64),
+        int(r.tokens.cache_write_5m as i64),
+        int(r.tokens.cache_write_1h as i64),
+        int(r.tokens.cache_read as i64),
+        int(r.tokens.output as i64),
+        int(r.tokens.reasoning as i64),
+        int(r.requests),
+        opt(r.cost.map(Money::nanos)),
+        text(r.cost_origin.as_str()),
+        opt(r.reported_cost.map(Money::nanos)),
+        int(r.fast as i64),
+        opt(key),
+        int(r.sidechain as i64),
+        int(rank_tokens),
+        int(rank_cost),
+        r.origin_path
+            .as_deref()
+            .map_or(ToSqlOutput::Borrowed(ValueRef::Null), text),
+    ]);
 }
 
 /// Writes records in `tx`. Returns how many rows were inserted or changed.
 pub fn upsert(tx: &Transaction<'_>, records: &[UsageRecord], conflict: Conflict) -> Result<usize> {
-    let mut stmt = tx.prepare_cached(&upsert_sql(conflict))?;
+    upsert_refs(tx, &records.iter().collect::<Vec<_>>(), conflict)
+}
+
+/// [`upsert`] of borrowed records (gathered from many files without copying them).
+pub fn upsert_refs(
+    tx: &Transaction<'_>,
+    records: &[&UsageRecord],
+    conflict: Conflict,
+) -> Result<usize> {
+    use rusqlite::types::ToSqlOutput;
     let mut changed = 0;
     let mut hours: Vec<i64> = records
         .iter()
@@ -133,33 +196,32 @@ pub fn upsert(tx: &Transaction<'_>, records: &[UsageRecord], conflict: Conflict)
     for hour in hours {
         mark.execute([hour])?;
     }
-    for r in records {
-        let (rank_tokens, rank_cost) = r.rank();
-        changed += stmt.execute(params![
-            r.id,
-            r.source,
-            r.provider,
-            r.model,
-            r.project,
-            r.session,
-            r.ts_ms,
-            r.tokens.input as i64,
-            r.tokens.cache_write_5m as i64,
-            r.tokens.cache_write_1h as i64,
-            r.tokens.cache_read as i64,
-            r.tokens.output as i64,
-            r.tokens.reasoning as i64,
-            r.requests,
-            r.cost.map(Money::nanos),
-            r.cost_origin.as_str(),
-            r.reported_cost.map(Money::nanos),
-            r.fast,
-            r.message_id.as_deref().map(message_key),
-            r.sidechain,
-            rank_tokens,
-            rank_cost,
-            r.origin_path,
-        ])?;
+    let keys: Vec<Option<i64>> = records
+        .iter()
+        .map(|r| r.message_id.as_deref().map(message_key))
+        .collect();
+    let mut params: Vec<ToSqlOutput<'_>> = Vec::with_capacity(UPSERT_BATCH * UPSERT_COLUMNS);
+    let full = records.len() / UPSERT_BATCH * UPSERT_BATCH;
+    if full > 0 {
+        let mut batch = tx.prepare_cached(&upsert_sql(conflict, UPSERT_BATCH))?;
+        for (chunk, chunk_keys) in records[..full]
+            .chunks(UPSERT_BATCH)
+            .zip(keys[..full].chunks(UPSERT_BATCH))
+        {
+            params.clear();
+            for (r, key) in chunk.iter().zip(chunk_keys) {
+                upsert_values(r, *key, &mut params);
+            }
+            changed += batch.execute(rusqlite::params_from_iter(params.iter()))?;
+        }
+    }
+    if full < records.len() {
+        let mut one = tx.prepare_cached(&upsert_sql(conflict, 1))?;
+        for (r, key) in records[full..].iter().zip(&keys[full..]) {
+            params.clear();
+            upsert_values(r, *key, &mut params);
+            changed += one.execute(rusqlite::params_from_iter(params.iter()))?;
+        }
     }
     Ok(changed)
 }

@@ -548,3 +548,78 @@ fn csv_imports_are_idempotent_and_errors_name_their_lines() {
         problems[0]
     );
 }
+
+/// Batched upserts resolve collisions inside one batch as one-by-one upserts would: for each id, the record
+/// with the larger token sum, then the higher cost, then the fast one, and the first of equals.
+#[test]
+fn batched_upserts_keep_the_better_duplicate_inside_a_batch() {
+    use tallyvault::money::Money;
+    use tallyvault::pricing::TokenCounts;
+    use tallyvault::usage::{self, Conflict, CostOrigin, UsageRecord};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Store::open(dir.path()).expect("store");
+    // 1,000 records over 97 ids, in an order that puts many collisions in the same batch.
+    let record = |i: u64| {
+        let id = (i * 7919) % 97;
+        UsageRecord {
+            id: usage::record_id(&[b"batch", &id.to_be_bytes()]),
+            source: "claude-code".into(),
+            provider: "anthropic".into(),
+            model: "m".into(),
+            project: format!("p{i}"),
+            session: String::new(),
+            ts_ms: 1_700_000_000_000 + (id as i64) * 60_000,
+            tokens: TokenCounts {
+                input: (i * 31) % 50,
+                output: 1,
+                ..TokenCounts::default()
+            },
+            requests: 1,
+            cost: Some(Money::from_nanos(((i * 17) % 5) as i64)),
+            cost_origin: CostOrigin::Calculated,
+            reported_cost: None,
+            fast: i % 3 == 0,
+            message_id: None,
+            sidechain: false,
+            origin_path: None,
+        }
+    };
+    let records: Vec<UsageRecord> = (0..1000).map(record).collect();
+    let mut best: std::collections::BTreeMap<i64, (u64, i64, bool, String)> = Default::default();
+    for r in &records {
+        let rank = (r.tokens.total(), r.cost.map_or(0, Money::nanos), r.fast);
+        let e = best
+            .entry(r.id)
+            .or_insert((rank.0, rank.1, rank.2, r.project.clone()));
+        if rank > (e.0, e.1, e.2) {
+            *e = (rank.0, rank.1, rank.2, r.project.clone());
+        }
+    }
+    store
+        .write(|tx| usage::upsert(tx, &records, Conflict::KeepBetter).map(|_| ()))
+        .expect("upsert");
+    let stored = store
+        .read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT id, input_tokens + output_tokens, cost_nanos, fast, project FROM usage_records",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        (
+                            r.get::<_, i64>(1)? as u64,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, bool>(3)?,
+                            r.get::<_, String>(4)?,
+                        ),
+                    ))
+                })?
+                .collect::<rusqlite::Result<std::collections::BTreeMap<_, _>>>()?;
+            Ok(rows)
+        })
+        .expect("read");
+    assert_eq!(stored.len(), 97);
+    assert_eq!(stored, best);
+}
