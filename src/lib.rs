@@ -8,6 +8,8 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod forecast;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod money;
 pub mod pricing;
 pub mod providers;

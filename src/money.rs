@@ -12,6 +12,11 @@ pub struct Money(i64);
 
 const NANOS_PER_DOLLAR: i64 = 1_000_000_000;
 
+/// Largest amount, in dollars, that one record or bucket read from outside data (a log, a CSV, a provider)
+/// may carry: anything above is malformed, and the bound keeps sums of millions of records far from the
+/// $9.2 billion an i64 of nano-dollars holds.
+pub const MAX_RECORD_DOLLARS: i64 = 1_000_000_000;
+
 impl Money {
     pub const ZERO: Money = Money(0);
 
@@ -25,9 +30,19 @@ impl Money {
 
     /// Rounds a decimal dollar amount to the nano-dollar (half to even). `None` when out of range.
     pub fn from_dollars(dollars: Decimal) -> Option<Money> {
-        let nanos = (dollars * Decimal::from(NANOS_PER_DOLLAR))
+        // checked: Decimal's `*` panics on overflow, and the amount may come from a file
+        let nanos = dollars
+            .checked_mul(Decimal::from(NANOS_PER_DOLLAR))?
             .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
         nanos.to_i64().map(Money)
+    }
+
+    /// [`Money::from_dollars`] for an amount from outside data: `None` beyond ±[`MAX_RECORD_DOLLARS`].
+    pub fn from_record_dollars(dollars: Decimal) -> Option<Money> {
+        if dollars.abs() > Decimal::from(MAX_RECORD_DOLLARS) {
+            return None;
+        }
+        Money::from_dollars(dollars)
     }
 
     /// Parses a decimal dollar string such as "12.34" exactly.
@@ -121,6 +136,30 @@ mod tests {
         assert_eq!(
             Money::from_dollars("1.5".parse().unwrap()).unwrap().nanos(),
             1_500_000_000
+        );
+    }
+
+    #[test]
+    fn amounts_out_of_range_are_none_never_a_panic() {
+        // Decimal's largest value times a billion nanos overflowed (a panic) before the multiplication was checked.
+        assert_eq!(Money::from_dollars(Decimal::MAX), None);
+        assert_eq!(Money::from_dollars(Decimal::MIN), None);
+        assert_eq!(Money::parse_dollars("79228162514264337593543950335"), None);
+        assert_eq!(
+            Money::from_dollars(Decimal::from_i128_with_scale(10i128.pow(20), 0)),
+            None
+        );
+        assert_eq!(
+            Money::from_record_dollars(Decimal::from(MAX_RECORD_DOLLARS)),
+            Some(Money::from_nanos(MAX_RECORD_DOLLARS * NANOS_PER_DOLLAR))
+        );
+        assert_eq!(
+            Money::from_record_dollars(Decimal::from(MAX_RECORD_DOLLARS + 1)),
+            None
+        );
+        assert_eq!(
+            Money::from_record_dollars(-Decimal::from(MAX_RECORD_DOLLARS + 1)),
+            None
         );
     }
 

@@ -40,8 +40,15 @@ impl Anchor {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(format!("cannot read {}", path.display()))(e)),
         };
+        Anchor::parse(&bytes)
+            .map(Some)
+            .map_err(|_| Error::Integrity(format!("{} is damaged", path.display())))
+    }
+
+    /// Reads the file's bytes; an error when they are not an anchor's layout (the MAC is not checked here).
+    pub fn parse(bytes: &[u8]) -> Result<Anchor> {
         if bytes.len() != LEN || &bytes[..4] != MAGIC {
-            return Err(Error::Integrity(format!("{} is damaged", path.display())));
+            return Err(Error::Integrity("the audit anchor is damaged".into()));
         }
         let mut seq = [0u8; 8];
         seq.copy_from_slice(&bytes[4..12]);
@@ -49,13 +56,13 @@ impl Anchor {
         tag.copy_from_slice(&bytes[12..44]);
         let mut mac = [0u8; 32];
         mac.copy_from_slice(&bytes[44..76]);
-        Ok(Some(Anchor {
+        Ok(Anchor {
             head: Head {
                 seq: i64::from_be_bytes(seq),
                 tag,
             },
             mac,
-        }))
+        })
     }
 
     /// Overwrites the anchor in place with one 76-byte write at offset 0 (a single sector, so it is never

@@ -84,7 +84,9 @@ fn details_aad(seq: i64) -> Vec<u8> {
     crypto::field_aad("audit_log", "details", seq)
 }
 
-/// Appends one event in `tx` and reseals the head in `vault_meta`.
+/// Appends one event in `tx` and reseals the head in `vault_meta`, unless the seal found there does not name
+/// the row this event chains on: then it is left as it is, as evidence for `verify`, like a disagreeing
+/// anchor (re-sealing would erase the trace of a cut tail or an edited seal).
 pub fn append(
     tx: &Transaction<'_>,
     keys: &AuditKeys<'_>,
@@ -100,6 +102,7 @@ pub fn append(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
+    let intact = seal_names(tx, keys.mac, last.as_ref())?;
     let (seq, prev_tag) = match last {
         Some((seq, tag)) => (seq + 1, tag),
         None => (1, GENESIS_TAG.to_vec()),
@@ -123,8 +126,66 @@ pub fn append(
         ],
     )?;
     let head = Head { seq, tag };
-    seal_head(tx, keys.mac, &head)?;
+    if intact {
+        seal_head(tx, keys.mac, &head)?;
+    }
     Ok(head)
+}
+
+/// Whether the seal in `vault_meta` is authentic and names `last` (`None`: the log is empty).
+fn seal_names(tx: &Transaction<'_>, mac_key: &Key, last: Option<&(i64, Vec<u8>)>) -> Result<bool> {
+    let (seq, tag, mac): (i64, Option<Vec<u8>>, Option<Vec<u8>>) = tx
+        .query_row(
+            "SELECT audit_head_seq, audit_head_tag, audit_head_mac FROM vault_meta WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::Integrity("the vault header is missing".into()))?;
+    Ok(match (last, tag, mac) {
+        (None, None, None) => seq == 0,
+        (Some((last_seq, last_tag)), Some(tag), Some(mac)) if tag.len() == 32 => {
+            let mut sealed = [0u8; 32];
+            sealed.copy_from_slice(&tag);
+            let head = Head { seq, tag: sealed };
+            seq == *last_seq
+                && crypto::mac_eq(&tag, last_tag)
+                && crypto::mac_eq(&head_mac(mac_key, &head), &mac)
+        }
+        _ => false,
+    })
+}
+
+/// Whether the seal in `vault_meta` names the log's last row (checked at unlock, before anything is
+/// appended).
+pub fn seal_is_intact(tx: &Transaction<'_>, mac_key: &Key) -> Result<bool> {
+    let last: Option<(i64, Vec<u8>)> = tx
+        .query_row(
+            "SELECT seq, tag FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    seal_names(tx, mac_key, last.as_ref())
+}
+
+/// Seals the log's current last row, whatever the seal said: only for an explicit, audited reset.
+pub fn reseal(tx: &Transaction<'_>, mac_key: &Key) -> Result<()> {
+    let last: Option<(i64, Vec<u8>)> = tx
+        .query_row(
+            "SELECT seq, tag FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((seq, tag)) = last {
+        if tag.len() == 32 {
+            let mut t = [0u8; 32];
+            t.copy_from_slice(&tag);
+            seal_head(tx, mac_key, &Head { seq, tag: t })?;
+        }
+    }
+    Ok(())
 }
 
 fn seal_head(tx: &Transaction<'_>, mac_key: &Key, head: &Head) -> Result<()> {

@@ -22,6 +22,10 @@ pub const KDF_ALGORITHM: &str = "pbkdf2-hmac-sha256";
 /// OWASP's 2023 figure for PBKDF2-HMAC-SHA256; the code refuses to go under it.
 pub const KDF_MIN_ITERATIONS: u32 = 600_000;
 pub const KDF_DEFAULT_ITERATIONS: u32 = 600_000;
+/// The most a stored header may ask for (about 17 times the default). The parameters come from the database
+/// or a backup file, which an attacker may have edited: without a ceiling, a header asking for 2^31 rounds
+/// would make every unlock or restore run for hours.
+pub const KDF_MAX_ITERATIONS: u32 = 10_000_000;
 pub const SALT_LEN: usize = 16;
 
 /// Current field-blob layout: `version (1) ‖ nonce (12) ‖ ciphertext ‖ GCM tag (16)`.
@@ -73,6 +77,13 @@ impl KdfPolicy {
                 iterations: params.iterations,
                 minimum: self.min_iterations,
             });
+        }
+        if params.iterations > KDF_MAX_ITERATIONS {
+            return Err(Error::Integrity(format!(
+                "the key derivation asks for {} iterations, more than the {KDF_MAX_ITERATIONS} Tallyvault accepts \
+                 (damaged or edited parameters)",
+                params.iterations
+            )));
         }
         if params.salt.len() != SALT_LEN {
             return Err(Error::Integrity(

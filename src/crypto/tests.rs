@@ -104,6 +104,29 @@ fn the_policy_refuses_weak_or_unknown_parameters() {
 }
 
 #[test]
+fn an_absurd_iteration_count_is_refused_before_any_key_work() {
+    // A header or backup edited to ask for 2^31 rounds would otherwise keep an unlock busy for hours.
+    for policy in [KdfPolicy::default(), KdfPolicy::insecure_for_tests(1)] {
+        let mut params = KdfParams::generate(&policy);
+        params.iterations = KDF_MAX_ITERATIONS;
+        assert!(
+            policy.check(&params).is_ok(),
+            "the ceiling itself is allowed"
+        );
+        for iterations in [KDF_MAX_ITERATIONS + 1, 0x8000_03e8, u32::MAX] {
+            params.iterations = iterations;
+            let started = std::time::Instant::now();
+            let err = derive_kek(&SecretString::new("pw".into()), &params, &policy).unwrap_err();
+            assert!(matches!(err, Error::Integrity(_)), "{iterations}: {err}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(1),
+                "refused at once"
+            );
+        }
+    }
+}
+
+#[test]
 fn empty_password_is_refused() {
     let policy = KdfPolicy::insecure_for_tests(1);
     let params = KdfParams::generate(&policy);

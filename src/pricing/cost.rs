@@ -27,17 +27,23 @@ pub struct TokenCounts {
 }
 
 impl TokenCounts {
+    /// Saturating, like [`TokenCounts::add`]: counts come from files and providers, and an absurd one must
+    /// not panic (sources refuse counts above `usage::MAX_COUNT`, so real sums never get near the limit).
     pub fn total(&self) -> u64 {
-        self.input + self.cache_write_5m + self.cache_write_1h + self.cache_read + self.output
+        self.input
+            .saturating_add(self.cache_write_5m)
+            .saturating_add(self.cache_write_1h)
+            .saturating_add(self.cache_read)
+            .saturating_add(self.output)
     }
 
     pub fn add(&mut self, other: &TokenCounts) {
-        self.input += other.input;
-        self.cache_write_5m += other.cache_write_5m;
-        self.cache_write_1h += other.cache_write_1h;
-        self.cache_read += other.cache_read;
-        self.output += other.output;
-        self.reasoning += other.reasoning;
+        self.input = self.input.saturating_add(other.input);
+        self.cache_write_5m = self.cache_write_5m.saturating_add(other.cache_write_5m);
+        self.cache_write_1h = self.cache_write_1h.saturating_add(other.cache_write_1h);
+        self.cache_read = self.cache_read.saturating_add(other.cache_read);
+        self.output = self.output.saturating_add(other.output);
+        self.reasoning = self.reasoning.saturating_add(other.reasoning);
     }
 }
 

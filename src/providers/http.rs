@@ -224,8 +224,13 @@ impl std::fmt::Display for FetchError {
 
 /// The provider's message, with anything we sent in a header cut out (a provider may echo the key).
 fn message_of(response: &HttpResponse, headers: &Headers) -> String {
-    let mut message =
-        super::error_message(&response.body).unwrap_or_else(|| "no message".to_string());
+    let message = super::error_message(&response.body).unwrap_or_else(|| "no message".to_string());
+    scrub(message, headers)
+}
+
+/// Cuts anything we sent in a secret header out of `message`: a hostile provider can echo the key anywhere,
+/// in an error body or in a field whose parse error quotes it.
+pub fn scrub(mut message: String, headers: &Headers) -> String {
     let secret_headers = headers.iter().filter(|(name, _)| {
         name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("x-api-key")
     });

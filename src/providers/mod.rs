@@ -185,33 +185,17 @@ pub fn decimal_from_json(value: &serde_json::Number) -> Option<Decimal> {
         .or_else(|| Decimal::from_scientific(&text).ok())
 }
 
-/// Largest amount accepted from a provider, in dollars: anything above is a malformed response, and the bound
-/// keeps the exact conversion to nano-dollars far from decimal overflow.
-const MAX_DOLLARS: i64 = 1_000_000_000;
-
 /// Largest token count or request count accepted in one bucket (a quadrillion): keeps sums far from overflow.
-pub const MAX_COUNT: u64 = 1_000_000_000_000_000;
+pub const MAX_COUNT: u64 = crate::usage::MAX_COUNT;
 
 /// Dollars to exact nano-dollars, refusing implausible amounts instead of overflowing.
 pub fn money(dollars: Decimal) -> Option<Money> {
-    if dollars.abs() > Decimal::from(MAX_DOLLARS) {
-        return None;
-    }
-    Money::from_dollars(dollars)
+    Money::from_record_dollars(dollars)
 }
 
 /// Refuses a usage row whose counts could overflow later sums.
 pub fn check_counts(row: &UsageRow) -> Result<(), String> {
-    let t = &row.tokens;
-    let counts = [
-        t.input,
-        t.cache_write_5m,
-        t.cache_write_1h,
-        t.cache_read,
-        t.output,
-        t.reasoning,
-    ];
-    if counts.iter().any(|c| *c > MAX_COUNT) || !(0..=MAX_COUNT as i64).contains(&row.requests) {
+    if !crate::usage::counts_are_plausible(&row.tokens, row.requests) {
         return Err(format!(
             "implausible counts in the bucket at {} for {:?}",
             row.start, row.model

@@ -15,7 +15,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use super::accounts::{self, Account, Failure, RunState};
-use super::http::{get_with_retry, FetchError, Headers, RetryPolicy, Transport};
+use super::http::{get_with_retry, scrub, FetchError, Headers, RetryPolicy, Transport};
 use super::{Endpoint, EndpointKind, Page, ProviderApi, Window, DAY_SECS};
 use crate::crypto::SecretString;
 use crate::error::Result;
@@ -414,9 +414,11 @@ impl Poller {
                 requests,
             )
             .await?;
-            let page = api.parse(endpoint, &body).map_err(FetchError::Malformed)?;
+            // A parse error may quote what the provider sent, and a hostile one may send the key back.
+            let malformed = |m: String| FetchError::Malformed(scrub(super::redact(&m), headers));
+            let page = api.parse(endpoint, &body).map_err(malformed)?;
             for row in &page.usage {
-                super::check_counts(row).map_err(FetchError::Malformed)?;
+                super::check_counts(row).map_err(malformed)?;
             }
             all.usage.extend(page.usage);
             all.costs.extend(page.costs);

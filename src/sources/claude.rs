@@ -187,7 +187,7 @@ fn cost_from_f64(value: f64) -> Option<Money> {
     text.parse::<Decimal>()
         .ok()
         .or_else(|| Decimal::from_scientific(&text).ok())
-        .and_then(Money::from_dollars)
+        .and_then(Money::from_record_dollars)
 }
 
 fn non_empty(value: Option<Cow<'_, str>>) -> Result<Option<Cow<'_, str>>, LineOutcome> {
@@ -257,6 +257,9 @@ pub fn parse_line(
         output: usage.output_tokens,
         reasoning: 0,
     };
+    if !crate::usage::counts_are_plausible(&tokens, 1) {
+        return Err(LineOutcome::Malformed);
+    }
     let model = model.map(Cow::into_owned).unwrap_or_default();
     let reported = entry.cost_usd.and_then(cost_from_f64);
     let (cost, cost_origin) = if let Some(reported) = reported {

@@ -89,6 +89,17 @@ impl Counts {
     fn is_zero(&self) -> bool {
         *self == Counts::default()
     }
+
+    fn is_plausible(&self) -> bool {
+        [
+            self.input_tokens,
+            self.cached_input_tokens,
+            self.output_tokens,
+            self.reasoning_output_tokens,
+        ]
+        .iter()
+        .all(|c| *c <= crate::usage::MAX_COUNT)
+    }
 }
 
 #[derive(Deserialize)]
@@ -226,6 +237,10 @@ impl<'a> FileParser<'a> {
                 };
                 if info.total_token_usage.is_some() {
                     self.carry.previous_total = info.total_token_usage;
+                }
+                if !counted.is_plausible() {
+                    *skipped += 1;
+                    return;
                 }
                 if counted.is_zero()
                     || self

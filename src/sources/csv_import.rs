@@ -231,12 +231,15 @@ fn parse_time(text: &str) -> Option<i64> {
         .map(|t| t.and_utc().timestamp_millis())
 }
 
+/// A count from 0 to `usage::MAX_COUNT`; empty is 0.
 fn parse_count(text: &str) -> Option<u64> {
     let text = text.trim().replace([',', '_'], "");
     if text.is_empty() {
         return Some(0);
     }
-    text.parse::<u64>().ok()
+    text.parse::<u64>()
+        .ok()
+        .filter(|n| *n <= crate::usage::MAX_COUNT)
 }
 
 /// Reads and validates a CSV file; imports nothing if any row is wrong.
@@ -251,9 +254,17 @@ pub fn read(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+    read_from(std::io::BufReader::new(file), &stem, prices, mapping)
+}
+
+/// [`read`] over any reader; `stem` names the source (`csv:<stem>`) and seeds the rows' ids.
+pub fn read_from<R: std::io::Read>(
+    input: R,
+    stem: &str,
+    prices: &PriceTable,
+    mapping: &Mapping,
+) -> Result<std::result::Result<Vec<UsageRecord>, Vec<CsvProblem>>> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -313,17 +324,28 @@ pub fn read(
             match parse_count(get(*field)) {
                 Some(v) => counts[slot] = v,
                 None => {
-                    bad(&headers[columns[field]], "not a whole, non-negative number");
+                    bad(
+                        &headers[columns[field]],
+                        "not a whole number from 0 to 1,000,000,000,000,000",
+                    );
                     ok = false;
                 }
             }
         }
         let reported = match get(Field::Cost).trim() {
             "" => None,
-            text => match Money::parse_dollars(text) {
+            text => match text
+                .trim_start_matches('$')
+                .parse::<rust_decimal::Decimal>()
+                .ok()
+                .and_then(Money::from_record_dollars)
+            {
                 Some(m) if m.nanos() >= 0 => Some(m),
                 _ => {
-                    bad(&headers[columns[&Field::Cost]], "not an amount in dollars");
+                    bad(
+                        &headers[columns[&Field::Cost]],
+                        "not an amount in dollars (0 to 1,000,000,000)",
+                    );
                     ok = false;
                     None
                 }

@@ -84,7 +84,7 @@ pub trait Progress: Sync {
 pub struct Quiet;
 impl Progress for Quiet {}
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct FileState {
     device: u64,
     inode: u64,
@@ -316,6 +316,42 @@ fn read_file(
     result.bytes = end - start;
     result.state = state;
     Ok(Some(result))
+}
+
+/// Parses `bytes` as one whole file of `kind`, as a first scan reads it, without a store: the records and
+/// the number of lines skipped as malformed. For the fuzz targets and their corpus replay.
+#[doc(hidden)]
+pub fn parse_file_bytes(
+    kind: SourceKind,
+    bytes: &[u8],
+    prices: &PriceTable,
+) -> (Vec<UsageRecord>, u64) {
+    let job = FileJob {
+        kind,
+        base: PathBuf::from("/fuzz"),
+        path: PathBuf::from("/fuzz/project/session.jsonl"),
+    };
+    let mut result = FileResult {
+        job: job.clone(),
+        state: FileState::default(),
+        reread: false,
+        records: Vec::new(),
+        lines: 0,
+        usage_lines: 0,
+        skipped: 0,
+        bytes: 0,
+    };
+    let mut parser = Parser::new(&job, prices, None);
+    let mut reader = LineReader::new(bytes, 0);
+    let mut buf = Vec::new();
+    while let Ok(Some(line)) = reader.next_line(&mut buf) {
+        match line {
+            Line::Complete { start } => parser.line(&buf, start, &mut result),
+            Line::TooLong { .. } => result.skipped += 1,
+            Line::Unterminated { start } => parser.tail(&buf, start, &mut result),
+        }
+    }
+    (result.records, result.skipped)
 }
 
 /// Per-file parsing state (Codex needs the running totals of its session).

@@ -32,6 +32,26 @@ impl CostOrigin {
     }
 }
 
+/// Largest token count of one kind, or request count, accepted in one record from any source (a
+/// quadrillion): a file or a provider claiming more is malformed, and the bound keeps sums of millions of
+/// records far from i64 overflow.
+pub const MAX_COUNT: u64 = 1_000_000_000_000_000;
+
+/// Whether a record's counts are within [`MAX_COUNT`].
+pub fn counts_are_plausible(tokens: &TokenCounts, requests: i64) -> bool {
+    [
+        tokens.input,
+        tokens.cache_write_5m,
+        tokens.cache_write_1h,
+        tokens.cache_read,
+        tokens.output,
+        tokens.reasoning,
+    ]
+    .iter()
+    .all(|c| *c <= MAX_COUNT)
+        && (0..=MAX_COUNT as i64).contains(&requests)
+}
+
 /// 64 bits of SHA-256 of a message id: enough to find a message's copies, and a small index.
 pub fn message_key(message_id: &str) -> i64 {
     let digest = Sha256::digest(message_id.as_bytes());

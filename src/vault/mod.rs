@@ -284,6 +284,10 @@ impl Vault {
                 report.integrity_warning = Some(
                     "the audit log's anchor disagrees with the database: run `tallyvault audit verify`".into(),
                 );
+            } else if !audit::seal_is_intact(tx, &keys.audit)? {
+                report.integrity_warning = Some(
+                    "the audit log's sealed head does not match the log: run `tallyvault audit verify`".into(),
+                );
             }
             let failed: Vec<String> = {
                 let mut stmt = tx.prepare("SELECT at FROM failed_unlocks ORDER BY id")?;
@@ -534,11 +538,12 @@ impl Vault {
             state.trusted = true;
             state.written_seq = 0;
         }
+        // The seal is reset too: a seal left as evidence is re-made over the current last row first.
         self.audited(
             action::ANCHOR_RESET,
             None,
             json!({"reason": reason, "previous_anchor_seq": previous}),
-            |_, _| Ok(()),
+            |tx, keys| audit::reseal(tx, &keys.audit),
         )
     }
 

@@ -119,6 +119,36 @@ fn a_tail_deleted_with_its_seal_rewound_is_caught_by_the_anchor() {
 }
 
 #[test]
+fn an_edited_seal_is_not_healed_by_later_activity() {
+    // Found by the tamper sweep: the next append used to re-seal the head, so the unlock that followed an
+    // edit of vault_meta's seal erased every trace of it.
+    let (f, v) = populated();
+    v.lock().unwrap();
+    drop(v);
+    f.raw()
+        .execute(
+            "UPDATE vault_meta SET audit_head_mac = zeroblob(32) WHERE id = 1",
+            [],
+        )
+        .unwrap();
+    let (v, report) = f.unlock_report().unwrap();
+    assert!(report.integrity_warning.is_some(), "unlock warns at once");
+    for i in 0..3 {
+        v.add_credential(new_credential(&format!("later-{i}"), &random_secret()))
+            .unwrap();
+    }
+    assert_eq!(problem(&v), Problem::HeadSealInvalid, "the evidence stays");
+    v.reset_anchor("checked: my own edit").unwrap();
+    assert!(
+        v.verify_audit().unwrap().is_ok(),
+        "an explicit, audited reset re-seals the log"
+    );
+    v.add_credential(new_credential("after-reset", &random_secret()))
+        .unwrap();
+    assert!(v.verify_audit().unwrap().is_ok(), "and appends seal again");
+}
+
+#[test]
 fn reordered_rows_are_named() {
     let (f, v) = populated();
     let conn = f.raw();
@@ -192,14 +222,7 @@ fn restoring_an_older_copy_of_the_database_is_named() {
         let _ = std::fs::remove_file(f.path().join(format!("tallyvault.db{suffix}")));
     }
 
-    let (v, report) = Vault::unlock(
-        f.path(),
-        f.store(),
-        &password(PASSWORD),
-        &policy(),
-        std::sync::Arc::new(tallyvault::clock::SystemClock),
-    )
-    .unwrap();
+    let (v, report) = f.unlock_report().unwrap();
     assert!(report.integrity_warning.is_some(), "unlock warns at once");
     assert!(
         matches!(

@@ -67,6 +67,17 @@ impl Fixture {
         .map(|(v, _)| v)
     }
 
+    /// Unlocks and returns what the user is told (failed attempts, integrity warnings).
+    pub fn unlock_report(&self) -> tallyvault::Result<(Vault, tallyvault::vault::UnlockReport)> {
+        Vault::unlock(
+            self.path(),
+            self.store(),
+            &password(PASSWORD),
+            &policy(),
+            Arc::new(SystemClock),
+        )
+    }
+
     /// A raw connection for tampering, bypassing the store.
     pub fn raw(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.db_path()).expect("raw connection")

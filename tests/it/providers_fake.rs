@@ -25,6 +25,8 @@ pub enum Fault {
     Truncated,
     /// 401 whose message echoes the key it was sent.
     Unauthorized,
+    /// A hostile 200: the key it was sent, in a field that must hold a number (so a parser error meets it).
+    EchoKeyInField,
 }
 
 /// One usage group in one hour.
@@ -290,6 +292,16 @@ fn answer(
         Some(Fault::ServerError) => return error(500, "The server had an error"),
         Some(Fault::Unauthorized) => {
             return error(401, &format!("Incorrect API key provided: {secret}. You can find your API key at https://platform.openai.com/account/api-keys."))
+        }
+        Some(Fault::EchoKeyInField) => {
+            let date = secret.to_string();
+            return ok(json!({
+                "data": [{"start_time": secret, "starting_at": secret, "results": []}],
+                "has_more": false,
+                "date": date,
+            })
+            .to_string()
+            .into_bytes());
         }
         _ => {}
     }
