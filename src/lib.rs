@@ -3,11 +3,14 @@
 
 pub mod audit;
 pub mod budget;
+pub mod chart;
 pub mod cli;
 pub mod clock;
 pub mod crypto;
+pub mod dashboard;
 pub mod error;
 pub mod forecast;
+pub mod ingest;
 pub mod money;
 pub mod pricing;
 pub mod providers;

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod concurrency;
 mod crash;
+mod dashboard;
 mod forecast;
 mod leak;
 mod migrations;
