@@ -6,8 +6,12 @@ pub mod bindings;
 pub mod clipboard;
 pub mod commands;
 pub mod dto;
+pub mod ingest;
+pub mod notify;
 pub mod state;
 
+#[cfg(test)]
+mod ipc_spend_tests;
 #[cfg(test)]
 mod ipc_tests;
 
@@ -30,7 +34,7 @@ const IDLE_CHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// Registers the state and every command. Shared by the app and the command tests (which use a mock runtime).
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
-    use commands::{audit, credentials, settings, vault};
+    use commands::{audit, budgets, credentials, providers, settings, spend, vault};
     builder
         .manage(state)
         .invoke_handler(tauri::generate_handler![
@@ -53,6 +57,21 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, state: AppState) ->
             settings::get_settings,
             settings::set_auto_lock_minutes,
             settings::export_backup,
+            spend::dashboard,
+            spend::export_chart_png,
+            spend::usage_page,
+            spend::usage_facets,
+            spend::export_usage_csv,
+            spend::scan_now,
+            spend::suggested_export_path,
+            budgets::list_budgets,
+            budgets::add_budget,
+            budgets::edit_budget,
+            budgets::delete_budget,
+            budgets::list_alerts,
+            budgets::acknowledge_alert,
+            providers::sources_overview,
+            providers::poll_now,
         ])
 }
 

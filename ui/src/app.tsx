@@ -7,6 +7,9 @@ import { Notice } from "./components/notice";
 import { Brand } from "./components/brand";
 import { watchActivity } from "./activity";
 import { AuditPage } from "./pages/audit";
+import { BudgetsPage } from "./pages/budgets";
+import { SourcesPage } from "./pages/sources";
+import { UsagePage } from "./pages/usage";
 import { CredentialsPage } from "./pages/credentials";
 import { DashboardPage } from "./pages/dashboard";
 import { SettingsPage } from "./pages/settings";
@@ -114,6 +117,9 @@ export function App() {
               onNavigate={setPage}
             />
           )}
+          {page === "usage" && <UsagePage />}
+          {page === "budgets" && <BudgetsPage />}
+          {page === "sources" && <SourcesPage />}
           {page === "credentials" && <CredentialsPage />}
           {page === "audit" && <AuditPage />}
           {page === "settings" && <SettingsPage dataDir={dataDir} />}
