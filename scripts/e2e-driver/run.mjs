@@ -24,13 +24,13 @@ const PORT = 4444;
 const home = mkdtempSync(join(tmpdir(), "tallyvault-e2e-"));
 
 // The fixture agent logs: two Claude Code messages a few seconds ago whose reported costs ($1.25 + $2.50) make
-// today's, this week's and this month's spend $3.75. Codex gets an empty home, so the machine's own logs stay out.
+// today's, this week's and this month's spend $3.75, written into a folder the app watches once it runs. Codex
+// gets an empty home, so the machine's own logs stay out.
 const claudeDir = join(home, "claude");
 const codexDir = join(home, "codex");
 mkdirSync(join(claudeDir, "projects", "-home-e2e-shop"), { recursive: true });
 mkdirSync(codexDir, { recursive: true });
-const at = new Date(Date.now() - 5_000).toISOString();
-const message = (n, cost, model) =>
+const message = (n, cost, model, at) =>
   JSON.stringify({
     type: "assistant",
     timestamp: at,
@@ -38,10 +38,14 @@ const message = (n, cost, model) =>
     costUSD: cost,
     message: { id: `msg_e2e_${n}`, model, usage: { input_tokens: 1000, output_tokens: 200 } },
   });
-writeFileSync(
-  join(claudeDir, "projects", "-home-e2e-shop", "session-e2e.jsonl"),
-  `${message(1, 1.25, "claude-sonnet-4-20250514")}\n${message(2, 2.5, "claude-opus-4-20250514")}\n`,
-);
+/** Written while the app runs, so its watcher must notice it. */
+function writeFixtureLog() {
+  const at = new Date(Date.now() - 5_000).toISOString();
+  writeFileSync(
+    join(claudeDir, "projects", "-home-e2e-shop", "session-e2e.jsonl"),
+    `${message(1, 1.25, "claude-sonnet-4-20250514", at)}\n${message(2, 2.5, "claude-opus-4-20250514", at)}\n`,
+  );
+}
 const dataDir = join(home, "data");
 
 const driver = spawn("tauri-driver", ["--port", String(PORT)], {
@@ -124,13 +128,15 @@ try {
     await snapshot("03-credentials");
   });
 
-  await step("scan the fixture logs; the dashboard shows their totals and chart", async () => {
+  await step("new agent log lines reach the dashboard live; Scan now finds nothing more", async () => {
     await nav("Dashboard");
-    await session.clickButton("Scan now");
-    await session.waitForText("Scanned 1 file: 2 new records", 30_000);
+    await session.waitFor("//*[@data-testid='spend-today-cost' and normalize-space(.)='$0.00']", "an empty today");
+    writeFixtureLog();
     for (const card of ["spend-today-cost", "spend-week-cost", "spend-month-cost"]) {
       await session.waitFor(`//*[@data-testid='${card}' and normalize-space(.)='$3.75']`, `${card} showing $3.75`);
     }
+    await session.clickButton("Scan now");
+    await session.waitForText("Scanned 1 file: 0 new records", 30_000);
     await session.waitFor("//*[@data-testid='spend-chart']//*[local-name()='svg']", "the chart");
     // <title> is never displayed, so it is found rather than waited for.
     await session.find("//*[@data-testid='spend-chart']//*[local-name()='svg']/*[local-name()='title'][starts-with(., 'Daily spend by provider')]");

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tallyvault::sources::{ScanRequest, SourceKind};
-use tauri::Listener;
+use tauri::{Listener, Manager};
 
 use crate::ipc_tests::{Harness, SECRET};
 
@@ -277,4 +277,70 @@ fn the_sources_page_shows_scans_and_accounts_and_never_a_secret() {
             "a spend payload leaked the secret: {text}"
         );
     }
+}
+
+fn next_event(events: &mpsc::Receiver<String>) -> Value {
+    let text = events
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a usage-changed event in time");
+    serde_json::from_str(&text).expect("JSON payload")
+}
+
+#[test]
+fn the_watcher_scans_at_start_and_again_when_a_log_grows() {
+    let h = harness();
+    let (sender, events) = mpsc::channel();
+    h.app
+        .listen_any(crate::notify::USAGE_CHANGED_EVENT, move |event| {
+            let _ = sender.send(event.payload().to_string());
+        });
+    crate::background::spawn_watcher(h.app.handle().clone());
+    let start = next_event(&events);
+    assert_eq!(
+        (start["reason"].clone(), start["recordsWritten"].clone()),
+        (json!("start"), json!(2))
+    );
+    // The watch is set up right after the first scan; give inotify a moment before writing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !h.ok("sources_overview", json!({}))["watching"]
+        .as_bool()
+        .unwrap_or(false)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the folders are watched"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let file = h
+        .dir
+        .path()
+        .join("claude/projects/-home-me-shop/session-1.jsonl");
+    let at = chrono::Utc::now().to_rfc3339();
+    let line = format!(
+        r#"{{"type":"assistant","timestamp":"{at}","requestId":"req_3","costUSD":0.5,"message":{{"id":"msg_3","model":"claude-sonnet-4-20250514","usage":{{"input_tokens":10,"output_tokens":20}}}}}}"#
+    );
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .expect("open the log");
+    writeln!(f, "{line}").expect("append a line");
+    drop(f);
+    let watched = next_event(&events);
+    assert_eq!(
+        (watched["reason"].clone(), watched["recordsWritten"].clone()),
+        (json!("watch"), json!(1)),
+        "only the new line is read"
+    );
+    assert_eq!(
+        dashboard(&h, "provider")["today"]["cost"]["nanos"],
+        json!(4_250_000_000_i64)
+    );
+    let (today, month) = crate::tray::spend_lines(&h.app.state::<crate::state::AppState>());
+    assert_eq!(
+        (today.as_str(), month.as_str()),
+        ("Today: $4.25", "This month: $4.25"),
+        "the tray's menu shows the same money"
+    );
 }

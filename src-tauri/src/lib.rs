@@ -2,6 +2,7 @@
 //! background work a desktop app owns (auto-lock, clearing the clipboard). It holds no business logic: every
 //! command calls the core. It must never be needed by the core, which stays free of Tauri.
 
+pub mod background;
 pub mod bindings;
 pub mod clipboard;
 pub mod commands;
@@ -9,6 +10,7 @@ pub mod dto;
 pub mod ingest;
 pub mod notify;
 pub mod state;
+pub mod tray;
 
 #[cfg(test)]
 mod ipc_spend_tests;
@@ -93,7 +95,7 @@ fn spawn_auto_lock<R: Runtime>(app: tauri::AppHandle<R>) {
     });
 }
 
-fn focus_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+pub(crate) fn focus_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();
         let _ = window.show();
@@ -118,8 +120,15 @@ pub fn run() -> ExitCode {
             focus_main_window(app)
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             spawn_auto_lock(app.handle().clone());
+            background::spawn_watcher(app.handle().clone());
+            background::spawn_poll_scheduler(app.handle().clone());
+            // A desktop without a tray (no status notifier host) still has the window.
+            if let Err(e) = tray::create(app.handle()) {
+                eprintln!("tallyvault: no tray icon: {e}");
+            }
             Ok(())
         });
     let app = match with_commands(builder, state).build(tauri::generate_context!()) {

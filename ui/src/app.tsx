@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { listen } from "@tauri-apps/api/event";
 import { api, asCommandError, VAULT_LOCKED_EVENT, type CommandError } from "./api";
-import type { UnlockOutcome } from "./bindings";
+import type { UnlockOutcome, VaultLockedEvent } from "./bindings";
 import { Layout, type PageId } from "./components/layout";
 import { Notice } from "./components/notice";
 import { Brand } from "./components/brand";
@@ -24,6 +24,7 @@ export type Screen =
   | { kind: "open"; unlockOutcome: UnlockOutcome | null };
 
 export const IDLE_LOCK_NOTICE = "Tallyvault locked itself after a period without activity.";
+export const TRAY_LOCK_NOTICE = "Tallyvault was locked from its tray menu.";
 
 /** Which screen the vault's status calls for. */
 export async function initialScreen(): Promise<Screen> {
@@ -44,7 +45,9 @@ export function App() {
   useEffect(() => {
     initialScreen().then(setScreen);
     api.vaultStatus().then((s) => setDataDir(s.dataDir)).catch(() => undefined);
-    const unlisten = listen(VAULT_LOCKED_EVENT, () => setScreen({ kind: "locked", notice: IDLE_LOCK_NOTICE }));
+    const unlisten = listen<VaultLockedEvent>(VAULT_LOCKED_EVENT, (event) =>
+      setScreen({ kind: "locked", notice: event.payload?.reason === "tray" ? TRAY_LOCK_NOTICE : IDLE_LOCK_NOTICE }),
+    );
     return () => {
       unlisten.then((stop) => stop()).catch(() => undefined);
     };

@@ -2,12 +2,9 @@
 //! unlocked (it reads the accounts' keys, audited); the status needs nothing.
 
 use tallyvault::providers::accounts;
-use tallyvault::providers::poll::Plan;
-use tallyvault::providers::run;
 use tauri::{AppHandle, Runtime, State};
 
 use crate::dto::{CommandError, CommandResult, PollResult, SourcesOverview};
-use crate::notify;
 use crate::state::AppState;
 
 #[tauri::command(async)]
@@ -50,12 +47,6 @@ pub async fn poll_now<R: Runtime>(
         )));
     }
     let vault = state.vault()?;
-    let poller = run::network_poller(&store)?;
-    let outcome = run::poll_accounts(&vault, &poller, &list, |_| Plan::Scheduled).await;
-    state
-        .ingest
-        .record_poll(outcome.as_ref().err().map(ToString::to_string));
-    let reports = outcome?;
-    notify::polled(&app, &state, &reports);
+    let reports = crate::background::poll(&app, &state, &vault, &list).await?;
     Ok(reports.into_iter().map(Into::into).collect())
 }
