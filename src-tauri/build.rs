@@ -20,6 +20,21 @@ const COMMANDS: &[&str] = &[
     "get_settings",
     "set_auto_lock_minutes",
     "export_backup",
+    "dashboard",
+    "export_chart_png",
+    "usage_page",
+    "usage_facets",
+    "export_usage_csv",
+    "scan_now",
+    "suggested_export_path",
+    "list_budgets",
+    "add_budget",
+    "edit_budget",
+    "delete_budget",
+    "list_alerts",
+    "acknowledge_alert",
+    "sources_overview",
+    "poll_now",
 ];
 
 fn main() {

@@ -36,6 +36,9 @@ pub enum Error {
          {supported}); upgrade Tallyvault to open it"
     )]
     NewerDatabase { found: i64, supported: i64 },
+    /// A chart could not be drawn or encoded.
+    #[error("chart error: {0}")]
+    Chart(String),
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
     #[error("database pool error: {0}")]

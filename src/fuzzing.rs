@@ -3,7 +3,6 @@
 //! the app. Each function must return normally on any input; a panic (including a broken invariant asserted
 //! here) is a bug.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use crate::crypto::{self, Key};
@@ -160,11 +159,14 @@ pub fn stored_blob(data: &[u8]) -> bool {
     opened
 }
 
+#[cfg(feature = "test-kdf")]
 static SCRATCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// A fresh directory under the system's temp dir, removed on drop.
-struct Scratch(PathBuf);
+#[cfg(feature = "test-kdf")]
+struct Scratch(std::path::PathBuf);
 
+#[cfg(feature = "test-kdf")]
 impl Scratch {
     fn new() -> Scratch {
         let n = SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -177,6 +179,7 @@ impl Scratch {
     }
 }
 
+#[cfg(feature = "test-kdf")]
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);

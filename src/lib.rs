@@ -3,13 +3,16 @@
 
 pub mod audit;
 pub mod budget;
+pub mod chart;
 pub mod cli;
 pub mod clock;
 pub mod crypto;
+pub mod dashboard;
 pub mod error;
 pub mod forecast;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod ingest;
 pub mod money;
 pub mod pricing;
 pub mod providers;

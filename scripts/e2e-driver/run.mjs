@@ -1,7 +1,9 @@
 // End-to-end run of the built desktop app: tauri-driver (in front of WebKitWebDriver) drives the real window.
 // Usage: node run.mjs APP_BINARY ARTIFACT_DIR   (under a display: scripts/e2e runs it inside xvfb-run)
-// Scenario: create a vault -> add a credential -> lock -> a wrong password is refused with a message ->
-// unlock -> the audit log verifies. A screenshot of each page goes to ARTIFACT_DIR and must not be blank.
+// Scenario: create a vault -> add a credential -> scan a fixture Claude Code folder -> the dashboard shows its
+// known totals -> a budget the fixture crosses raises its alert -> lock -> a wrong password is refused with a
+// message -> unlock -> the audit log verifies. A screenshot of each page goes to ARTIFACT_DIR and must not be
+// blank.
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,8 +23,33 @@ const KEY = "sk-ant-api03-e2e-ONLY-not-a-real-key-0123456789";
 const PORT = 4444;
 const home = mkdtempSync(join(tmpdir(), "tallyvault-e2e-"));
 
+// The fixture agent logs: two Claude Code messages a few seconds ago whose reported costs ($1.25 + $2.50) make
+// today's, this week's and this month's spend $3.75, written into a folder the app watches once it runs. Codex
+// gets an empty home, so the machine's own logs stay out.
+const claudeDir = join(home, "claude");
+const codexDir = join(home, "codex");
+mkdirSync(join(claudeDir, "projects", "-home-e2e-shop"), { recursive: true });
+mkdirSync(codexDir, { recursive: true });
+const message = (n, cost, model, at) =>
+  JSON.stringify({
+    type: "assistant",
+    timestamp: at,
+    requestId: `req_e2e_${n}`,
+    costUSD: cost,
+    message: { id: `msg_e2e_${n}`, model, usage: { input_tokens: 1000, output_tokens: 200 } },
+  });
+/** Written while the app runs, so its watcher must notice it. */
+function writeFixtureLog() {
+  const at = new Date(Date.now() - 5_000).toISOString();
+  writeFileSync(
+    join(claudeDir, "projects", "-home-e2e-shop", "session-e2e.jsonl"),
+    `${message(1, 1.25, "claude-sonnet-4-20250514", at)}\n${message(2, 2.5, "claude-opus-4-20250514", at)}\n`,
+  );
+}
+const dataDir = join(home, "data");
+
 const driver = spawn("tauri-driver", ["--port", String(PORT)], {
-  env: { ...process.env, TALLYVAULT_HOME: home },
+  env: { ...process.env, TALLYVAULT_HOME: dataDir, CLAUDE_CONFIG_DIR: claudeDir, CODEX_HOME: codexDir },
   stdio: ["ignore", "inherit", "inherit"],
 });
 
@@ -101,13 +128,58 @@ try {
     await snapshot("03-credentials");
   });
 
+  await step("new agent log lines reach the dashboard live; Scan now finds nothing more", async () => {
+    await nav("Dashboard");
+    await session.waitFor("//*[@data-testid='spend-today-cost' and normalize-space(.)='$0.00']", "an empty today");
+    writeFixtureLog();
+    for (const card of ["spend-today-cost", "spend-week-cost", "spend-month-cost"]) {
+      await session.waitFor(`//*[@data-testid='${card}' and normalize-space(.)='$3.75']`, `${card} showing $3.75`);
+    }
+    await session.clickButton("Scan now");
+    await session.waitForText("Scanned 1 file: 0 new records", 30_000);
+    await session.waitFor("//*[@data-testid='spend-chart']//*[local-name()='svg']", "the chart");
+    // <title> is never displayed, so it is found rather than waited for.
+    await session.find("//*[@data-testid='spend-chart']//*[local-name()='svg']/*[local-name()='title'][starts-with(., 'Daily spend by provider')]");
+    await session.waitForText("80% interval");
+    await snapshot("04-dashboard-spend");
+  });
+
+  await step("the usage explorer lists the fixture's models", async () => {
+    await nav("Usage");
+    await session.waitFor("//tbody//td[normalize-space(.)='claude-opus-4-20250514']", "the opus row");
+    await session.waitForText("Rows 1–2 of 2 · total $3.75");
+    await snapshot("05-usage");
+  });
+
+  await step("a budget the fixture crosses raises its alert", async () => {
+    await nav("Budgets and alerts");
+    await session.clickButton("New budget");
+    await session.type(field("Name"), "e2e daily", "the name field");
+    await session.type(field("Amount in USD"), "2", "the amount field");
+    await session.click("//label[contains(normalize-space(.), 'Period')]//select/option[@value='day']", "the day period");
+    await session.clickButton("Add budget");
+    await session.waitForText("Budget added.");
+    await session.waitForText("$3.75 of $2.00 (188%)");
+    await session.waitForText("past its 100% threshold");
+    await snapshot("06-budgets");
+    await nav("Dashboard");
+    await session.waitFor("//article[.//h2[normalize-space(.)='Open alerts']]//*[contains(., '100% threshold')]", "the alert on the dashboard");
+  });
+
+  await step("providers and sources show the scan", async () => {
+    await nav("Providers and sources");
+    await session.waitFor("//tbody//th[normalize-space(.)='Claude Code']", "the Claude Code row");
+    await session.waitForText("No provider account is polled.");
+    await snapshot("07-sources");
+  });
+
   await step("lock, and a wrong password is refused with a message", async () => {
     await session.clickButton("Lock");
     await session.waitForText("Unlock Tallyvault");
     await session.type(field("Master password", "password"), "not the password", "the password field");
     await session.clickButton("Unlock");
     await session.waitForText("Wrong password. Check it and try again.", 30_000);
-    await snapshot("04-unlock-refused");
+    await snapshot("08-unlock-refused");
   });
 
   await step("unlock; the failed attempt is reported", async () => {
@@ -122,7 +194,7 @@ try {
     await session.waitFor("//tbody/tr", "audit rows");
     await session.clickButton("Verify");
     await session.waitForText("The audit log verifies:", 30_000);
-    await snapshot("05-audit");
+    await snapshot("09-audit");
   });
 
   await step("settings show the auto-lock default", async () => {
@@ -130,7 +202,7 @@ try {
     const input = await session.waitFor(field("Lock after", "number"), "the auto-lock field");
     const value = await session.command("GET", `/element/${input}/property/value`);
     if (value !== "5") throw new Error(`auto-lock shows ${value}, not 5`);
-    await snapshot("06-settings");
+    await snapshot("10-settings");
   });
 } catch {
   failed = true;

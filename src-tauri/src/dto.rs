@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use zeroize::Zeroize;
 
+mod spend;
+pub use spend::*;
+
 /// What the UI acts on when a command fails. Mirrors [`tallyvault::ErrorCode`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]

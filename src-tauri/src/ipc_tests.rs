@@ -17,26 +17,32 @@ use crate::clipboard::memory::MemoryClipboard;
 use crate::clipboard::{ClipboardAccess, ClipboardGuard};
 use crate::state::AppState;
 
-const PASSWORD: &str = "correct horse battery staple";
-const SECRET: &str = "sk-ant-api03-TESTONLY-0123456789abcdefghij";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const SECRET: &str = "sk-ant-api03-TESTONLY-0123456789abcdefghij";
 
-struct Harness {
-    dir: tempfile::TempDir,
+pub(crate) struct Harness {
+    pub dir: tempfile::TempDir,
     clipboard: Arc<MemoryClipboard>,
-    app: App<MockRuntime>,
+    pub app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
 }
 
 impl Harness {
-    fn new() -> Harness {
+    pub fn new() -> Harness {
+        Harness::with_state(|_, _| ())
+    }
+
+    /// A harness whose state `configure` adjusts first (given the temporary directory).
+    pub fn with_state(configure: impl FnOnce(&std::path::Path, &mut AppState)) -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let clipboard = Arc::new(MemoryClipboard::default());
         let guard = ClipboardGuard::new(clipboard.clone(), Duration::from_millis(200));
-        let state = AppState::new(
+        let mut state = AppState::new(
             dir.path().join("data"),
             KdfPolicy::insecure_for_tests(1_000),
             guard,
         );
+        configure(dir.path(), &mut state);
         let app = crate::with_commands(mock_builder(), state)
             .build(mock_context(noop_assets()))
             .expect("mock app");
@@ -52,7 +58,7 @@ impl Harness {
     }
 
     /// Calls `cmd` as the web view would; returns the JSON the UI receives.
-    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+    pub fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
         get_ipc_response(
             &self.window,
             InvokeRequest {
@@ -68,12 +74,12 @@ impl Harness {
         .map(|body| body.deserialize::<Value>().expect("JSON response"))
     }
 
-    fn ok(&self, cmd: &str, args: Value) -> Value {
+    pub fn ok(&self, cmd: &str, args: Value) -> Value {
         self.call(cmd, args)
             .unwrap_or_else(|e| panic!("{cmd} should succeed, failed with {e}"))
     }
 
-    fn created_with_credential(&self) -> i64 {
+    pub fn created_with_credential(&self) -> i64 {
         self.ok("create_vault", json!({ "password": PASSWORD }));
         let added = self.ok(
             "add_credential",
@@ -82,7 +88,7 @@ impl Harness {
         added["id"].as_i64().expect("an id")
     }
 
-    fn actions(&self) -> Vec<String> {
+    pub fn actions(&self) -> Vec<String> {
         let page = self.ok("audit_events", json!({ "query": {} }));
         page["events"]
             .as_array()

@@ -2,12 +2,18 @@
 //! background work a desktop app owns (auto-lock, clearing the clipboard). It holds no business logic: every
 //! command calls the core. It must never be needed by the core, which stays free of Tauri.
 
+pub mod background;
 pub mod bindings;
 pub mod clipboard;
 pub mod commands;
 pub mod dto;
+pub mod ingest;
+pub mod notify;
 pub mod state;
+pub mod tray;
 
+#[cfg(test)]
+mod ipc_spend_tests;
 #[cfg(test)]
 mod ipc_tests;
 
@@ -30,7 +36,7 @@ const IDLE_CHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// Registers the state and every command. Shared by the app and the command tests (which use a mock runtime).
 pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
-    use commands::{audit, credentials, settings, vault};
+    use commands::{audit, budgets, credentials, providers, settings, spend, vault};
     builder
         .manage(state)
         .invoke_handler(tauri::generate_handler![
@@ -53,6 +59,21 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, state: AppState) ->
             settings::get_settings,
             settings::set_auto_lock_minutes,
             settings::export_backup,
+            spend::dashboard,
+            spend::export_chart_png,
+            spend::usage_page,
+            spend::usage_facets,
+            spend::export_usage_csv,
+            spend::scan_now,
+            spend::suggested_export_path,
+            budgets::list_budgets,
+            budgets::add_budget,
+            budgets::edit_budget,
+            budgets::delete_budget,
+            budgets::list_alerts,
+            budgets::acknowledge_alert,
+            providers::sources_overview,
+            providers::poll_now,
         ])
 }
 
@@ -74,7 +95,7 @@ fn spawn_auto_lock<R: Runtime>(app: tauri::AppHandle<R>) {
     });
 }
 
-fn focus_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+pub(crate) fn focus_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();
         let _ = window.show();
@@ -99,8 +120,15 @@ pub fn run() -> ExitCode {
             focus_main_window(app)
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             spawn_auto_lock(app.handle().clone());
+            background::spawn_watcher(app.handle().clone());
+            background::spawn_poll_scheduler(app.handle().clone());
+            // A desktop without a tray (no status notifier host) still has the window.
+            if let Err(e) = tray::create(app.handle()) {
+                eprintln!("tallyvault: no tray icon: {e}");
+            }
             Ok(())
         });
     let app = match with_commands(builder, state).build(tauri::generate_context!()) {

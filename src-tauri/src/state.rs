@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 use tallyvault::clock::SystemClock;
 use tallyvault::crypto::KdfPolicy;
+use tallyvault::sources::ScanRequest;
 use tallyvault::store::Store;
 use tallyvault::vault::{self, Vault};
 
 use crate::clipboard::ClipboardGuard;
 use crate::dto::{CommandError, CommandResult};
+use crate::ingest::IngestState;
 
 /// The settings key for the auto-lock delay, in minutes.
 pub const AUTO_LOCK_SETTING: &str = "auto_lock_minutes";
@@ -22,6 +24,10 @@ pub struct AppState {
     pub data_dir: PathBuf,
     pub policy: KdfPolicy,
     pub clipboard: Arc<ClipboardGuard>,
+    /// Scans and polls: their serialisation and last outcomes.
+    pub ingest: IngestState,
+    /// What "Scan now" and the watcher read: the agents' default folders (`CLAUDE_CONFIG_DIR`, `CODEX_HOME`).
+    pub scan_request: ScanRequest,
     store: Mutex<Option<Store>>,
     vault: RwLock<Option<Arc<Vault>>>,
     last_activity: Mutex<Instant>,
@@ -33,6 +39,8 @@ impl AppState {
             data_dir,
             policy,
             clipboard: Arc::new(clipboard),
+            ingest: IngestState::default(),
+            scan_request: ScanRequest::default(),
             store: Mutex::new(None),
             vault: RwLock::new(None),
             last_activity: Mutex::new(Instant::now()),
@@ -52,12 +60,16 @@ impl AppState {
 
     /// The unlocked vault; using it counts as activity.
     pub fn vault(&self) -> CommandResult<Arc<Vault>> {
+        let vault = self.background_vault()?;
+        self.note_activity();
+        Ok(vault)
+    }
+
+    /// The unlocked vault for background work (the poll scheduler), which must not postpone auto-lock.
+    pub fn background_vault(&self) -> CommandResult<Arc<Vault>> {
         let guard = self.vault.read().unwrap_or_else(|p| p.into_inner());
         match guard.as_ref() {
-            Some(vault) if vault.is_unlocked() => {
-                self.note_activity();
-                Ok(vault.clone())
-            }
+            Some(vault) if vault.is_unlocked() => Ok(vault.clone()),
             _ => Err(tallyvault::Error::Locked.into()),
         }
     }
@@ -70,6 +82,11 @@ impl AppState {
     pub fn set_unlocked(&self, vault: Vault) {
         self.note_activity();
         *self.vault.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(vault));
+    }
+
+    /// The zone spend is reported in: the `timezone` setting, else the system's.
+    pub fn timezone(&self) -> CommandResult<chrono_tz::Tz> {
+        Ok(tallyvault::report::configured_timezone(&self.store()?)?)
     }
 
     pub fn clock() -> Arc<SystemClock> {

@@ -28,10 +28,7 @@ fn timezone(store: &Store, flag: Option<&str>) -> Result<Tz> {
     if let Some(name) = flag {
         return report::parse_timezone(name);
     }
-    match vault::setting(store, "timezone")? {
-        Some(name) => report::parse_timezone(&name),
-        None => Ok(report::system_timezone()),
-    }
+    report::configured_timezone(store)
 }
 
 fn parse_amount(text: &str) -> Result<Money> {

@@ -10,13 +10,11 @@ use super::vault_cmds::Context;
 use super::{password, print_json};
 use crate::clock::SystemClock;
 use crate::error::{Error, Result};
-use crate::pricing::PriceTable;
 use crate::providers::accounts::{self, Account, NewAccount};
-use crate::providers::http::{Timeouts, UreqTransport};
-use crate::providers::poll::{Plan, PollPolicy, PollReport, Poller};
-use crate::providers::{reconcile, schedule};
+use crate::providers::poll::{Plan, PollReport};
+use crate::providers::{reconcile, run, schedule};
 use crate::store::Store;
-use crate::vault::{self, CredentialRef, Purpose, Vault};
+use crate::vault::{self, CredentialRef, Vault};
 
 #[derive(Debug, Subcommand)]
 pub enum ProvidersCommand {
@@ -338,43 +336,6 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(Error::io("cannot start the poll runtime"))
 }
 
-fn new_poller(store: &Store) -> Result<Poller> {
-    Ok(Poller::new(
-        store.clone(),
-        Arc::new(UreqTransport::new(Timeouts::default())),
-        Arc::new(PriceTable::load(store)?),
-        PollPolicy::default(),
-        chrono::Utc::now().timestamp_millis(),
-    ))
-}
-
-/// Keys read during one run, by credential id: each credential is read (and audited) once per run.
-type RunKeys = std::collections::HashMap<i64, crate::crypto::SecretString>;
-
-/// One run of one account, with its state read afresh (an account sharing a key that was just refused
-/// is not tried again).
-async fn poll_one(
-    vault: &Vault,
-    poller: &Poller,
-    keys: &mut RunKeys,
-    account: &Account,
-    plan: Plan,
-) -> Result<PollReport> {
-    let account = accounts::find(&poller.store, account.id)?;
-    if account.credential_invalid.is_some() {
-        // Poll reports the stop without a request; no key is read.
-        let none = crate::crypto::SecretString::new(String::new());
-        return poller.poll(&account, &none, plan).await;
-    }
-    let secret = match keys.entry(account.credential_id) {
-        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-        std::collections::hash_map::Entry::Vacant(e) => {
-            e.insert(vault.read_secret(&CredentialRef::Id(account.credential_id), Purpose::Use)?)
-        }
-    };
-    poller.poll(&account, secret, plan).await
-}
-
 /// Unlocks the vault, polls each account once, locks.
 fn run_polls(
     ctx: &Context,
@@ -386,13 +347,8 @@ fn run_polls(
     let vault = unlock(ctx, store)?;
     let result = runtime().and_then(|rt| {
         rt.block_on(async {
-            let poller = new_poller(store)?;
-            let mut reports = Vec::new();
-            let mut keys = RunKeys::new();
-            for account in &list {
-                reports.push(poll_one(&vault, &poller, &mut keys, account, plan(account)).await?);
-            }
-            Ok(reports)
+            let poller = run::network_poller(store)?;
+            run::poll_accounts(&vault, &poller, &list, plan).await
         })
     });
     let locked = vault.lock();
@@ -407,20 +363,21 @@ fn watch(ctx: &Context, store: &Store, provider: Option<&str>, json: bool) -> Re
     let vault = unlock(ctx, store)?;
     let runtime = runtime()?;
     let result: Result<ExitCode> = runtime.block_on(async {
-        let poller = new_poller(store)?;
+        let poller = run::network_poller(store)?;
         let mut next: std::collections::HashMap<i64, tokio::time::Instant> =
             std::collections::HashMap::new();
         loop {
             let list = selected(store, provider)?;
             let now = tokio::time::Instant::now();
-            let mut keys = RunKeys::new();
+            let mut keys = run::RunKeys::new();
             for account in &list {
                 if next.get(&account.id).is_some_and(|at| *at > now) {
                     continue;
                 }
                 let interval = std::time::Duration::from_secs(account.interval_secs.max(60) as u64);
                 next.insert(account.id, now + schedule::next_delay(interval));
-                let report = poll_one(&vault, &poller, &mut keys, account, Plan::Scheduled).await?;
+                let report =
+                    run::poll_account(&vault, &poller, &mut keys, account, Plan::Scheduled).await?;
                 print_reports(std::slice::from_ref(&report), json)?;
                 if report.windows_ok > 0 {
                     super::budget_cmds::after_ingest(store)?;

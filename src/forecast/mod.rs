@@ -32,12 +32,39 @@ pub fn project_scope(
     cycle_day: u32,
     budget: Option<Money>,
 ) -> Result<PeriodProjection> {
+    let (from, tomorrow) = history_range(kind, cycle_day, tz, now)?;
+    let rows = daily_rows(store, tz, scope, from, tomorrow)?;
+    let totals = daily_totals(&rows, from, tomorrow);
+    project_totals(&totals, tz, now, kind, cycle_day, budget)
+}
+
+/// The local dates [from, to) whose daily totals a projection at `now` reads: the forecast's longest history,
+/// or the period's start if that is earlier, to the end of today.
+pub fn history_range(
+    kind: PeriodKind,
+    cycle_day: u32,
+    tz: &Tz,
+    now: DateTime<Utc>,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate)> {
     let period = period_at(kind, cycle_day, tz, now)?;
     let today = local_date(tz, now);
     let from = (today - Duration::days(model::MAX_HISTORY_DAYS as i64)).min(period.start);
+    Ok((from, today + Duration::days(1)))
+}
+
+/// Projects the period of `kind` containing `now` from daily totals (oldest first, without gaps, today's
+/// included) over at least [`history_range`]. Pure: the data and the clock come in.
+pub fn project_totals(
+    totals: &[(chrono::NaiveDate, Money)],
+    tz: &Tz,
+    now: DateTime<Utc>,
+    kind: PeriodKind,
+    cycle_day: u32,
+    budget: Option<Money>,
+) -> Result<PeriodProjection> {
+    let period = period_at(kind, cycle_day, tz, now)?;
+    let today = local_date(tz, now);
     let tomorrow = today + Duration::days(1);
-    let rows = daily_rows(store, tz, scope, from, tomorrow)?;
-    let totals = daily_totals(&rows, from, tomorrow);
     let history: Vec<(chrono::NaiveDate, Money)> =
         totals.iter().copied().filter(|(d, _)| *d < today).collect();
     let spent = totals

@@ -16,6 +16,7 @@ pub mod openai;
 pub mod openrouter;
 pub mod poll;
 pub mod reconcile;
+pub mod run;
 pub mod schedule;
 
 use rust_decimal::Decimal;

@@ -5,6 +5,7 @@
 //! JSON output keeps ccusage's field names (`{"daily": [{"date", "inputTokens", ...}], "totals"}`) and adds
 //! what ccusage lacks: unpriced tokens and requests shown apart, exact costs in nano-dollars, requests.
 
+pub mod explore;
 mod render;
 
 use std::collections::{BTreeMap, HashMap};
@@ -60,6 +61,9 @@ pub struct ReportQuery {
     /// Only these sources (e.g. `claude-code`), if given.
     pub sources: Vec<String>,
     pub providers: Vec<String>,
+    /// Only these stored model names (exact), if given.
+    pub models: Vec<String>,
+    pub projects: Vec<String>,
 }
 
 impl ReportQuery {
@@ -72,6 +76,8 @@ impl ReportQuery {
             week_starts_sunday: false,
             sources: Vec::new(),
             providers: Vec::new(),
+            models: Vec::new(),
+            projects: Vec::new(),
         }
     }
 }
@@ -88,7 +94,7 @@ pub struct Amounts {
 }
 
 impl Amounts {
-    fn add(&mut self, other: &Amounts) {
+    pub fn add(&mut self, other: &Amounts) {
         self.tokens.add(&other.tokens);
         self.requests += other.requests;
         self.cost += other.cost;
@@ -180,7 +186,12 @@ fn filter_sql(query: &ReportQuery, first_param: usize) -> (String, Vec<String>) 
     let mut sql = String::new();
     let mut values = Vec::new();
     let mut n = first_param;
-    for (column, list) in [("source", &query.sources), ("provider", &query.providers)] {
+    for (column, list) in [
+        ("source", &query.sources),
+        ("provider", &query.providers),
+        ("model", &query.models),
+        ("project", &query.projects),
+    ] {
         if list.is_empty() {
             continue;
         }
@@ -202,10 +213,15 @@ fn filter_sql(query: &ReportQuery, first_param: usize) -> (String, Vec<String>) 
     (sql, values)
 }
 
+/// One stored bucket: a rollup hour (or, in an hour split by a local midnight, one record) of one source,
+/// provider, model and project.
 struct Bucket {
     ms: i64,
-    group: String,
+    source: String,
+    provider: String,
+    /// The reported model name (fast-mode apart).
     model: String,
+    project: String,
     amounts: Amounts,
 }
 
@@ -227,18 +243,24 @@ fn amounts_from_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Amo
     })
 }
 
+fn bucket_from_row(r: &rusqlite::Row<'_>, ms: i64) -> rusqlite::Result<Bucket> {
+    let fast: bool = r.get(4)?;
+    Ok(Bucket {
+        ms,
+        source: r.get(1)?,
+        provider: r.get(2)?,
+        model: model_label(&r.get::<_, String>(3)?, fast),
+        project: r.get(5)?,
+        amounts: amounts_from_row(r, 6)?,
+    })
+}
+
 const SUMS: &str = "SUM(input_tokens), SUM(cache_write_5m), SUM(cache_write_1h), SUM(cache_read), \
     SUM(output_tokens), SUM(reasoning_tokens), SUM(requests)";
 
 /// Runs a report.
 pub fn run(store: &Store, query: &ReportQuery) -> Result<Report> {
-    if let (Some(s), Some(u)) = (query.since, query.until) {
-        if s > u {
-            return Err(Error::InvalidInput(format!(
-                "--since {s} is after --until {u}"
-            )));
-        }
-    }
+    check_dates(query)?;
     let rows = match query.grouping {
         Grouping::Session => session_rows(store, query)?,
         _ => bucket_rows(store, query)?,
@@ -263,20 +285,27 @@ pub fn run(store: &Store, query: &ReportQuery) -> Result<Report> {
     })
 }
 
-fn bucket_rows(store: &Store, query: &ReportQuery) -> Result<Vec<Row>> {
+fn check_dates(query: &ReportQuery) -> Result<()> {
+    match (query.since, query.until) {
+        (Some(s), Some(u)) if s > u => Err(Error::InvalidInput(format!(
+            "--since {s} is after --until {u}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Every stored bucket of usage the query covers, read from the hourly rollups; hours split by a local
+/// midnight (half-hour zones) are read from their records, so each bucket has exactly one local date.
+fn buckets(store: &Store, query: &ReportQuery) -> Result<Vec<Bucket>> {
     let (start, end) = utc_range(query);
-    let group_column = match query.grouping {
-        Grouping::Projects => "project",
-        Grouping::Providers => "provider",
-        _ => "''",
-    };
     let (filter, values) = filter_sql(query, 3);
-    let buckets = store.read(|tx| {
+    store.read(|tx| {
         let mut out = Vec::new();
         let sql = format!(
-            "SELECT hour, {group_column}, model, fast, {SUMS}, SUM(cost_nanos), SUM(unpriced_tokens), SUM(unpriced_requests)
+            "SELECT hour, source, provider, model, fast, project, {SUMS}, SUM(cost_nanos), SUM(unpriced_tokens),
+                    SUM(unpriced_requests)
              FROM usage_hourly WHERE hour >= ?1 AND hour <= ?2 {filter}
-             GROUP BY hour, {group_column}, model, fast"
+             GROUP BY hour, source, provider, model, fast, project"
         );
         let mut stmt = tx.prepare(&sql)?;
         let mut params: Vec<&dyn rusqlite::ToSql> = vec![];
@@ -295,20 +324,14 @@ fn bucket_rows(store: &Store, query: &ReportQuery) -> Result<Vec<Row>> {
                 straddling.push(hour);
                 continue;
             }
-            let fast: bool = r.get(3)?;
-            out.push(Bucket {
-                ms,
-                group: r.get(1)?,
-                model: model_label(&r.get::<_, String>(2)?, fast),
-                amounts: amounts_from_row(r, 4)?,
-            });
+            out.push(bucket_from_row(r, ms)?);
         }
         straddling.sort_unstable();
         straddling.dedup();
         // Hours split by a local midnight: read their records one by one.
         let sql = format!(
-            "SELECT ts, {group_column}, model, fast, input_tokens, cache_write_5m, cache_write_1h, cache_read,
-                    output_tokens, reasoning_tokens, requests, COALESCE(cost_nanos, 0),
+            "SELECT ts, source, provider, model, fast, project, input_tokens, cache_write_5m, cache_write_1h,
+                    cache_read, output_tokens, reasoning_tokens, requests, COALESCE(cost_nanos, 0),
                     CASE WHEN cost_nanos IS NULL THEN input_tokens + cache_write_5m + cache_write_1h + cache_read
                          + output_tokens ELSE 0 END,
                     CASE WHEN cost_nanos IS NULL THEN requests ELSE 0 END
@@ -323,20 +346,55 @@ fn bucket_rows(store: &Store, query: &ReportQuery) -> Result<Vec<Row>> {
             }
             let mut rows = stmt.query(params.as_slice())?;
             while let Some(r) = rows.next()? {
-                let fast: bool = r.get(3)?;
-                out.push(Bucket {
-                    ms: r.get(0)?,
-                    group: r.get(1)?,
-                    model: model_label(&r.get::<_, String>(2)?, fast),
-                    amounts: amounts_from_row(r, 4)?,
-                });
+                out.push(bucket_from_row(r, r.get(0)?)?);
             }
         }
         Ok(out)
-    })?;
+    })
+}
 
+/// Usage of one local day, source, provider, model (fast mode apart, as reports name it) and project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayBucket {
+    pub date: NaiveDate,
+    pub source: String,
+    pub provider: String,
+    pub model: String,
+    pub project: String,
+    pub amounts: Amounts,
+}
+
+/// The query's usage per local day and source, provider, model and project, oldest first: what dashboards,
+/// charts and the usage explorer aggregate further. Reads the hourly rollups, so it stays fast on big stores.
+pub fn day_buckets(store: &Store, query: &ReportQuery) -> Result<Vec<DayBucket>> {
+    check_dates(query)?;
+    let mut days: BTreeMap<(NaiveDate, String, String, String, String), Amounts> = BTreeMap::new();
+    for b in buckets(store, query)? {
+        let date = local_date(&query.timezone, b.ms);
+        if in_dates(query, date) {
+            days.entry((date, b.source, b.provider, b.model, b.project))
+                .or_default()
+                .add(&b.amounts);
+        }
+    }
+    Ok(days
+        .into_iter()
+        .map(
+            |((date, source, provider, model, project), amounts)| DayBucket {
+                date,
+                source,
+                provider,
+                model,
+                project,
+                amounts,
+            },
+        )
+        .collect())
+}
+
+fn bucket_rows(store: &Store, query: &ReportQuery) -> Result<Vec<Row>> {
     let mut groups: BTreeMap<String, BTreeMap<String, Amounts>> = BTreeMap::new();
-    for b in buckets {
+    for b in buckets(store, query)? {
         let date = local_date(&query.timezone, b.ms);
         if !in_dates(query, date) {
             continue;
@@ -344,7 +402,8 @@ fn bucket_rows(store: &Store, query: &ReportQuery) -> Result<Vec<Row>> {
         let key = match query.grouping {
             Grouping::Daily | Grouping::Weekly | Grouping::Monthly => period_key(query, date),
             Grouping::Models => b.model.clone(),
-            _ => b.group,
+            Grouping::Projects => b.project,
+            _ => b.provider,
         };
         groups
             .entry(key)
@@ -461,6 +520,14 @@ pub fn system_timezone() -> Tz {
         }
     }
     Tz::UTC
+}
+
+/// The zone the user asked for in settings (`timezone`), else the system's.
+pub fn configured_timezone(store: &Store) -> Result<Tz> {
+    match crate::vault::setting(store, "timezone")? {
+        Some(name) => parse_timezone(&name),
+        None => Ok(system_timezone()),
+    }
 }
 
 /// Parses an IANA zone name with a clear error.

@@ -9,6 +9,7 @@ pub mod claude;
 pub mod codex;
 pub mod csv_import;
 pub mod lines;
+pub mod status;
 
 use std::collections::HashMap;
 use std::fs::File;

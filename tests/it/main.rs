@@ -9,6 +9,7 @@ mod common;
 mod concurrency;
 mod crash;
 mod crash_campaign;
+mod dashboard;
 mod forecast;
 mod fuzz_corpus;
 mod leak;

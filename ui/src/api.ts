@@ -2,7 +2,20 @@
 // `CommandError` ({ code, message }) the pages can act on.
 import { invoke } from "@tauri-apps/api/core";
 import type {
+  Alert,
   AuditPage,
+  BudgetInput,
+  BudgetProgress,
+  ChartExport,
+  Dashboard,
+  DashboardRequest,
+  ExportOutcome,
+  PollResult,
+  ScanResult,
+  SourcesOverview,
+  UsageFacets,
+  UsagePage,
+  UsageQuery,
   AuditQuery,
   AuditVerification,
   CommandError,
@@ -62,7 +75,25 @@ export const api = {
   getSettings: () => call<Settings>("get_settings"),
   setAutoLockMinutes: (minutes: number) => call<null>("set_auto_lock_minutes", { minutes }),
   exportBackup: (path: string, password: string) => call<null>("export_backup", { path, password }),
+  dashboard: (request: DashboardRequest) => call<Dashboard>("dashboard", { request }),
+  exportChartPng: (exportRequest: ChartExport) => call<ExportOutcome>("export_chart_png", { export: exportRequest }),
+  usagePage: (query: UsageQuery) => call<UsagePage>("usage_page", { query }),
+  usageFacets: (query: UsageQuery) => call<UsageFacets>("usage_facets", { query }),
+  exportUsageCsv: (query: UsageQuery, path: string) => call<ExportOutcome>("export_usage_csv", { query, path }),
+  scanNow: () => call<ScanResult>("scan_now"),
+  suggestedExportPath: (kind: "csv" | "png") => call<string>("suggested_export_path", { kind }),
+  listBudgets: () => call<BudgetProgress[]>("list_budgets"),
+  addBudget: (input: BudgetInput) => call<number>("add_budget", { input }),
+  editBudget: (id: number, input: BudgetInput) => call<null>("edit_budget", { id, input }),
+  deleteBudget: (id: number) => call<null>("delete_budget", { id }),
+  listAlerts: (all: boolean) => call<Alert[]>("list_alerts", { all }),
+  acknowledgeAlert: (id: number) => call<Alert>("acknowledge_alert", { id }),
+  sourcesOverview: () => call<SourcesOverview>("sources_overview"),
+  pollNow: () => call<PollResult[]>("poll_now"),
 };
+
+/** The event the shell emits when new usage was stored (a scan, the watcher, a poll). */
+export const USAGE_CHANGED_EVENT = "usage-changed";
 
 /** The event the shell emits when it locks the vault by itself (idle). */
 export const VAULT_LOCKED_EVENT = "vault-locked";

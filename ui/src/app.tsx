@@ -1,12 +1,15 @@
 import { useEffect, useState } from "preact/hooks";
 import { listen } from "@tauri-apps/api/event";
 import { api, asCommandError, VAULT_LOCKED_EVENT, type CommandError } from "./api";
-import type { UnlockOutcome } from "./bindings";
+import type { UnlockOutcome, VaultLockedEvent } from "./bindings";
 import { Layout, type PageId } from "./components/layout";
 import { Notice } from "./components/notice";
 import { Brand } from "./components/brand";
 import { watchActivity } from "./activity";
 import { AuditPage } from "./pages/audit";
+import { BudgetsPage } from "./pages/budgets";
+import { SourcesPage } from "./pages/sources";
+import { UsagePage } from "./pages/usage";
 import { CredentialsPage } from "./pages/credentials";
 import { DashboardPage } from "./pages/dashboard";
 import { SettingsPage } from "./pages/settings";
@@ -21,6 +24,7 @@ export type Screen =
   | { kind: "open"; unlockOutcome: UnlockOutcome | null };
 
 export const IDLE_LOCK_NOTICE = "Tallyvault locked itself after a period without activity.";
+export const TRAY_LOCK_NOTICE = "Tallyvault was locked from its tray menu.";
 
 /** Which screen the vault's status calls for. */
 export async function initialScreen(): Promise<Screen> {
@@ -41,7 +45,9 @@ export function App() {
   useEffect(() => {
     initialScreen().then(setScreen);
     api.vaultStatus().then((s) => setDataDir(s.dataDir)).catch(() => undefined);
-    const unlisten = listen(VAULT_LOCKED_EVENT, () => setScreen({ kind: "locked", notice: IDLE_LOCK_NOTICE }));
+    const unlisten = listen<VaultLockedEvent>(VAULT_LOCKED_EVENT, (event) =>
+      setScreen({ kind: "locked", notice: event.payload?.reason === "tray" ? TRAY_LOCK_NOTICE : IDLE_LOCK_NOTICE }),
+    );
     return () => {
       unlisten.then((stop) => stop()).catch(() => undefined);
     };
@@ -114,6 +120,9 @@ export function App() {
               onNavigate={setPage}
             />
           )}
+          {page === "usage" && <UsagePage />}
+          {page === "budgets" && <BudgetsPage />}
+          {page === "sources" && <SourcesPage />}
           {page === "credentials" && <CredentialsPage />}
           {page === "audit" && <AuditPage />}
           {page === "settings" && <SettingsPage dataDir={dataDir} />}

@@ -19,3 +19,10 @@ export function chooseTheme(choice: ThemeChoice): void {
   else globalThis.localStorage?.setItem(KEY, choice);
   applyTheme(choice);
 }
+
+/** The theme on screen now: the user's choice, else the system's. Charts are drawn in its colours. */
+export function effectiveTheme(): "light" | "dark" {
+  const chosen = document.documentElement.dataset.theme;
+  if (chosen === "light" || chosen === "dark") return chosen;
+  return globalThis.matchMedia?.("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { act } from "preact/test-utils";
 import { emit } from "@tauri-apps/api/event";
-import { App, IDLE_LOCK_NOTICE, initialScreen } from "../src/app";
+import { App, IDLE_LOCK_NOTICE, initialScreen, TRAY_LOCK_NOTICE } from "../src/app";
 import { mockShell, mount, settle } from "./render";
 
 const status = (exists: boolean, unlocked: boolean) => () => ({ exists, unlocked, dataDir: "/tmp/tv" });
@@ -47,5 +47,21 @@ describe("App", () => {
     await settle();
     expect(app.textContent).toContain("Unlock Tallyvault");
     expect(app.textContent).toContain(IDLE_LOCK_NOTICE);
+  });
+
+  it("says so when the vault was locked from the tray", async () => {
+    mockShell({
+      vault_status: status(true, true),
+      list_credentials: () => [],
+      audit_events: () => ({ events: [], nextBeforeSeq: null }),
+      dashboard: () => {
+        throw { code: "internal", message: "not needed here" };
+      },
+      note_activity: () => null,
+    });
+    const app = await mount(<App />);
+    await act(() => emit("vault-locked", { reason: "tray" }));
+    await settle();
+    expect(app.textContent).toContain(TRAY_LOCK_NOTICE);
   });
 });

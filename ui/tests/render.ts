@@ -5,7 +5,8 @@ import { mockIPC } from "@tauri-apps/api/mocks";
 
 export type Call = { cmd: string; args: Record<string, unknown> };
 
-/** Mocks the shell: `handlers[cmd]` answers a command (throw a {code, message} to fail); every call is recorded. */
+/** Mocks the shell: `handlers[cmd]` answers a command (throw a {code, message} to fail); every call is recorded.
+ * Events are mocked too (pages listen for the shell's), unless `options` says otherwise. */
 export function mockShell(
   handlers: Record<string, (args: Record<string, unknown>) => unknown>,
   options?: { shouldMockEvents?: boolean },
@@ -17,7 +18,7 @@ export function mockShell(
     const handler = handlers[cmd];
     if (!handler) throw { code: "internal", message: `unexpected command ${cmd}` };
     return handler(args);
-  }, options);
+  }, { shouldMockEvents: true, ...options });
   return calls;
 }
 

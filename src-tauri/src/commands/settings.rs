@@ -1,7 +1,5 @@
 //! Settings and backups.
 
-use std::path::PathBuf;
-
 use tallyvault::crypto::SecretString;
 use tauri::State;
 
@@ -48,18 +46,7 @@ pub fn export_backup(
     password: String,
 ) -> CommandResult<()> {
     let password = SecretString::new(password);
-    let path = PathBuf::from(path.trim());
-    if !path.is_absolute() {
-        return Err(CommandError::invalid_input(
-            "give the backup file's full path, starting with /",
-        ));
-    }
-    if path.exists() {
-        return Err(CommandError::invalid_input(format!(
-            "{} already exists: choose another name",
-            path.display()
-        )));
-    }
+    let path = super::new_file_path(&path)?;
     Ok(state
         .vault()?
         .export_backup(&path, &password, &state.policy)?)

@@ -1,10 +1,13 @@
 import type { ComponentChildren } from "preact";
 import { Brand } from "./brand";
 
-export type PageId = "dashboard" | "credentials" | "audit" | "settings";
+export type PageId = "dashboard" | "usage" | "budgets" | "sources" | "credentials" | "audit" | "settings";
 
 export const NAVIGATION: { id: PageId; label: string }[] = [
   { id: "dashboard", label: "Dashboard" },
+  { id: "usage", label: "Usage" },
+  { id: "budgets", label: "Budgets and alerts" },
+  { id: "sources", label: "Providers and sources" },
   { id: "credentials", label: "Credentials" },
   { id: "audit", label: "Audit log" },
   { id: "settings", label: "Settings" },

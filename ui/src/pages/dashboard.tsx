@@ -1,10 +1,16 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, asCommandError } from "../api";
-import type { AuditEvent, Credential, UnlockOutcome } from "../bindings";
+import type { AuditEvent, Credential, Dashboard, UnlockOutcome } from "../bindings";
 import { Notice } from "../components/notice";
 import { PageTitle, type PageId } from "../components/layout";
 import { count, daysUntil, formatTime, providerName } from "../format";
+import { effectiveTheme } from "../theme";
 import { describeAction } from "./audit-actions";
+import { AlertList } from "./alerts";
+import { BudgetBars } from "./budget-bars";
+import { SpendChart } from "./spend-chart";
+import { useUsageChanged, type Breakdown } from "../spend";
+import { SpendCards } from "./spend-cards";
 
 /** Credentials that need the user: expired, expiring within 30 days, or rejected by their provider. */
 export function credentialsNeedingAttention(credentials: Credential[], now: Date) {
@@ -25,7 +31,7 @@ export function countByProvider(credentials: Credential[]): [string, number][] {
 
 const RECENT_EVENTS = 5;
 
-/** What the vault holds today and what happened lately. */
+/** Spend, forecast, budgets and alerts first; then what the vault holds and what happened lately. */
 export function DashboardPage(props: {
   unlockOutcome: UnlockOutcome | null;
   onDismissUnlockOutcome: () => void;
@@ -34,6 +40,13 @@ export function DashboardPage(props: {
   const [credentials, setCredentials] = useState<Credential[] | null>(null);
   const [recent, setRecent] = useState<AuditEvent[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [spend, setSpend] = useState<Dashboard | null>(null);
+  const [spendError, setSpendError] = useState<string | null>(null);
+  const [days, setDays] = useState(30);
+  const [breakdown, setBreakdown] = useState<Breakdown>("provider");
+  const [scanning, setScanning] = useState(false);
+  const [scanMessage, setScanMessage] = useState<string | null>(null);
+  const [generation, setGeneration] = useState(0);
 
   useEffect(() => {
     Promise.all([api.listCredentials(), api.auditEvents({ limit: RECENT_EVENTS })])
@@ -44,11 +57,44 @@ export function DashboardPage(props: {
       .catch((e) => setError(asCommandError(e).message));
   }, []);
 
+  useEffect(() => {
+    api
+      .dashboard({ chartDays: days, breakdown, theme: effectiveTheme() })
+      .then((d) => {
+        setSpend(d);
+        setSpendError(null);
+      })
+      .catch((e) => setSpendError(asCommandError(e).message));
+  }, [days, breakdown, generation]);
+
+  useUsageChanged(() => setGeneration((g) => g + 1));
+
+  async function scan() {
+    setScanning(true);
+    setScanMessage(null);
+    try {
+      const result = await api.scanNow();
+      setScanMessage(
+        `Scanned ${count(result.files, "file")}: ${count(result.recordsWritten, "new record")}` +
+          (result.newAlerts.length ? `, ${count(result.newAlerts.length, "new alert")}.` : "."),
+      );
+      setGeneration((g) => g + 1);
+    } catch (e) {
+      setScanMessage(`Scan failed: ${asCommandError(e).message}`);
+    } finally {
+      setScanning(false);
+    }
+  }
+
   const outcome = props.unlockOutcome;
   const attention = credentials ? credentialsNeedingAttention(credentials, new Date()) : [];
   return (
     <section>
-      <PageTitle title="Dashboard" />
+      <PageTitle title="Dashboard">
+        <button type="button" class="primary" onClick={scan} disabled={scanning}>
+          {scanning ? "Scanning…" : "Scan now"}
+        </button>
+      </PageTitle>
       {outcome && outcome.failedAttempts.length > 0 && (
         <Notice kind="warning" onDismiss={props.onDismissUnlockOutcome}>
           {count(outcome.failedAttempts.length, "failed unlock attempt")} since the last unlock:{" "}
@@ -64,7 +110,40 @@ export function DashboardPage(props: {
           and verify it.
         </Notice>
       )}
+      {scanMessage && <Notice kind={scanMessage.startsWith("Scan failed") ? "error" : "info"}>{scanMessage}</Notice>}
+      {spendError && <Notice kind="error">{spendError}</Notice>}
       {error && <Notice kind="error">{error}</Notice>}
+      {spend === null ? (
+        !spendError && <p>Loading spend…</p>
+      ) : (
+        <>
+          <SpendCards dashboard={spend} />
+          <SpendChart
+            chart={spend.chart}
+            days={days}
+            breakdown={breakdown}
+            onDays={setDays}
+            onBreakdown={setBreakdown}
+          />
+          <div class="cards">
+            <article class="card" aria-labelledby="budgets-card">
+              <h2 id="budgets-card">Budgets</h2>
+              {spend.budgets.length === 0 ? (
+                <p>No budgets yet.</p>
+              ) : (
+                <BudgetBars budgets={spend.budgets} />
+              )}
+              <button type="button" onClick={() => props.onNavigate("budgets")}>
+                {spend.budgets.length === 0 ? "Set a budget" : "Manage budgets"}
+              </button>
+            </article>
+            <article class="card" aria-labelledby="alerts-card">
+              <h2 id="alerts-card">Open alerts</h2>
+              <AlertList alerts={spend.alerts} onChanged={() => setGeneration((g) => g + 1)} />
+            </article>
+          </div>
+        </>
+      )}
       <div class="cards">
         <article class="card" aria-labelledby="vault-card">
           <h2 id="vault-card">Vault</h2>

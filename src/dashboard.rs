@@ -1,0 +1,163 @@
+//! The dashboard's one query: spend today, this week and this month in the user's zone (exact money, unpriced
+//! usage told apart), the month's forecast with its interval, budgets' progress, open alerts, and the daily
+//! series the chart draws. One read of the hourly rollups serves the totals, the chart and the forecast's
+//! history, so it stays fast on a store of a million records. Time and the zone are passed in.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::budget::period::{local_date, period_at, PeriodKind};
+use crate::budget::{self, alerts, Alert, BudgetStatus};
+use crate::chart::{Breakdown, DailySpend};
+use crate::error::{Error, Result};
+use crate::forecast::{self, PeriodProjection};
+use crate::money::Money;
+use crate::report::{self, Amounts, DayBucket, Grouping, ReportQuery};
+use crate::store::Store;
+
+/// The longest chart the dashboard draws, in days.
+pub const MAX_CHART_DAYS: u32 = 366;
+
+#[derive(Debug, Clone)]
+pub struct DashboardQuery {
+    pub now: DateTime<Utc>,
+    pub timezone: Tz,
+    /// The chart covers the last this-many local days, today included.
+    pub chart_days: u32,
+    pub breakdown: Breakdown,
+}
+
+/// Spend over local dates [from, to].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SpendTotal {
+    pub from: NaiveDate,
+    /// Inclusive.
+    pub to: NaiveDate,
+    /// Priced usage only.
+    pub cost: Money,
+    pub requests: i64,
+    pub tokens: u64,
+    pub unpriced_requests: i64,
+    pub unpriced_tokens: u64,
+}
+
+impl SpendTotal {
+    fn over(buckets: &[DayBucket], from: NaiveDate, to: NaiveDate) -> SpendTotal {
+        let mut sum = Amounts::default();
+        for b in buckets.iter().filter(|b| b.date >= from && b.date <= to) {
+            sum.add(&b.amounts);
+        }
+        SpendTotal {
+            from,
+            to,
+            cost: sum.cost,
+            requests: sum.requests,
+            tokens: sum.tokens.total(),
+            unpriced_requests: sum.unpriced_requests,
+            unpriced_tokens: sum.unpriced_tokens,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dashboard {
+    pub timezone: String,
+    pub today: SpendTotal,
+    /// Monday to today.
+    pub week: SpendTotal,
+    /// The calendar month to today.
+    pub month: SpendTotal,
+    /// All local usage to the end of this calendar month.
+    pub forecast: PeriodProjection,
+    pub budgets: Vec<BudgetStatus>,
+    /// Open alerts, newest first.
+    pub alerts: Vec<Alert>,
+    pub chart: DailySpend,
+}
+
+/// Loads the dashboard at `query.now`.
+pub fn load(store: &Store, query: &DashboardQuery) -> Result<Dashboard> {
+    if !(1..=MAX_CHART_DAYS).contains(&query.chart_days) {
+        return Err(Error::InvalidInput(format!(
+            "the chart covers 1 to {MAX_CHART_DAYS} days"
+        )));
+    }
+    let tz = &query.timezone;
+    let now = query.now;
+    let today = local_date(tz, now);
+    let week = period_at(PeriodKind::Week, 1, tz, now)?;
+    let month = period_at(PeriodKind::Month, 1, tz, now)?;
+    let (history_from, _) = forecast::history_range(PeriodKind::Month, 1, tz, now)?;
+    let chart_from = today - Duration::days(i64::from(query.chart_days) - 1);
+    let from = history_from.min(chart_from).min(week.start);
+
+    let mut report_query = ReportQuery::new(Grouping::Daily, *tz);
+    report_query.since = Some(from);
+    report_query.until = Some(today);
+    let buckets = report::day_buckets(store, &report_query)?;
+
+    let mut totals: Vec<(NaiveDate, Money)> = from
+        .iter_days()
+        .take_while(|d| *d <= today)
+        .map(|d| (d, Money::ZERO))
+        .collect();
+    for b in &buckets {
+        if let Some(slot) = totals.get_mut((b.date - from).num_days() as usize) {
+            slot.1 += b.amounts.cost;
+        }
+    }
+    let forecast = forecast::project_totals(&totals, tz, now, PeriodKind::Month, 1, None)?;
+
+    Ok(Dashboard {
+        timezone: tz.name().to_string(),
+        today: SpendTotal::over(&buckets, today, today),
+        week: SpendTotal::over(&buckets, week.start, today),
+        month: SpendTotal::over(&buckets, month.start, today),
+        forecast,
+        budgets: budget::status(store, now, tz)?,
+        alerts: alerts::list(store, false)?
+            .into_iter()
+            .filter(|a| a.state == budget::AlertState::Open)
+            .collect(),
+        chart: DailySpend::from_buckets(&buckets, chart_from, today, query.breakdown),
+    })
+}
+
+/// The daily series alone (for a chart export).
+pub fn daily_spend(
+    store: &Store,
+    tz: &Tz,
+    from: NaiveDate,
+    to: NaiveDate,
+    by: Breakdown,
+) -> Result<DailySpend> {
+    if from > to || (to - from).num_days() >= i64::from(MAX_CHART_DAYS) {
+        return Err(Error::InvalidInput(format!(
+            "a chart covers 1 to {MAX_CHART_DAYS} days, from its first to its last"
+        )));
+    }
+    let mut query = ReportQuery::new(Grouping::Daily, *tz);
+    query.since = Some(from);
+    query.until = Some(to);
+    let buckets = report::day_buckets(store, &query)?;
+    Ok(DailySpend::from_buckets(&buckets, from, to, by))
+}
+
+/// Today's and this month's spend alone (the tray's menu): one read of this month's rollups.
+pub fn today_and_month(
+    store: &Store,
+    tz: &Tz,
+    now: DateTime<Utc>,
+) -> Result<(SpendTotal, SpendTotal)> {
+    let today = local_date(tz, now);
+    let month = period_at(PeriodKind::Month, 1, tz, now)?;
+    let mut query = ReportQuery::new(Grouping::Daily, *tz);
+    query.since = Some(month.start);
+    query.until = Some(today);
+    let buckets = report::day_buckets(store, &query)?;
+    Ok((
+        SpendTotal::over(&buckets, today, today),
+        SpendTotal::over(&buckets, month.start, today),
+    ))
+}
