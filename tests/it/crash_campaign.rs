@@ -96,7 +96,8 @@ fn random_below(n: u64) -> u64 {
     u64::from_le_bytes(b.try_into().expect("8 bytes")) % n.max(1)
 }
 
-/// Starts `cmd`, waits a random part of `typical` (up to 120 %), and SIGKILLs it unless it has finished.
+/// Starts `cmd`, waits a random 30 to 120 % of `typical` (the first third is mostly process start-up), and
+/// SIGKILLs it unless it has finished.
 /// Returns whether it completed successfully before the kill.
 fn run_and_kill(mut cmd: Command, stdin: Option<&str>, typical: Duration) -> bool {
     let mut child: Child = cmd.spawn().expect("spawn tallyvault");
@@ -105,8 +106,9 @@ fn run_and_kill(mut cmd: Command, stdin: Option<&str>, typical: Duration) -> boo
         let _ = pipe.write_all(text.as_bytes());
     }
     drop(pipe);
-    let limit = typical.as_micros() as u64 * 6 / 5;
-    let deadline = Instant::now() + Duration::from_micros(random_below(limit + 1));
+    let typical = typical.as_micros() as u64;
+    let wait = typical * 3 / 10 + random_below(typical * 9 / 10 + 1);
+    let deadline = Instant::now() + Duration::from_micros(wait);
     while Instant::now() < deadline {
         if child.try_wait().ok().flatten().is_some() {
             break;
@@ -251,11 +253,13 @@ fn sigkill_during_scans() {
     // time a full scan on a copy, so the trials start from nothing scanned
     let probe = Home::new();
     std::fs::copy(home.path().join(DB_FILE), probe.path().join(DB_FILE)).expect("copy");
-    let typical = {
+    let full = {
         let started = Instant::now();
         probe.ok(&args, None);
         started.elapsed()
     };
+    // a trial reads one new file of 200 lines, against the 12,000 of the full scan, plus start-up
+    let typical = full / 8;
     let mut t = Trials::default();
     for trial in 0..trials_per_kind() {
         t.trials += 1;
