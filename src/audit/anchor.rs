@@ -11,6 +11,10 @@ use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 
 pub const ANCHOR_FILE: &str = "audit.head";
+/// The anchor of a data-key rotation, written before its commit and renamed over [`ANCHOR_FILE`] after it: a
+/// rotation re-MACs the whole chain under a new key, so the old anchor can no longer be checked once it has
+/// committed. At unlock, a pending anchor that agrees with the database is adopted, any other is discarded.
+pub const PENDING_ANCHOR_FILE: &str = "audit.head.pending";
 const MAGIC: &[u8; 4] = b"TVH1";
 const LEN: usize = 4 + 8 + 32 + 32;
 
@@ -34,7 +38,26 @@ impl Anchor {
 
     /// Reads the anchor; `Ok(None)` when there is no file, an error when it cannot be parsed.
     pub fn read(dir: &Path) -> Result<Option<Anchor>> {
-        let path = dir.join(ANCHOR_FILE);
+        Anchor::read_file(dir, ANCHOR_FILE)
+    }
+
+    /// Reads the pending anchor of an interrupted rotation, if there is one.
+    pub fn read_pending(dir: &Path) -> Result<Option<Anchor>> {
+        Anchor::read_file(dir, PENDING_ANCHOR_FILE)
+    }
+
+    /// Moves the pending anchor over the anchor (one atomic rename).
+    pub fn promote_pending(dir: &Path) -> Result<()> {
+        std::fs::rename(dir.join(PENDING_ANCHOR_FILE), dir.join(ANCHOR_FILE))
+            .map_err(Error::io("cannot move the pending audit anchor into place"))
+    }
+
+    pub fn discard_pending(dir: &Path) {
+        let _ = std::fs::remove_file(dir.join(PENDING_ANCHOR_FILE));
+    }
+
+    fn read_file(dir: &Path, name: &str) -> Result<Option<Anchor>> {
+        let path = dir.join(name);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -69,12 +92,25 @@ impl Anchor {
     /// torn). It is not fsynced: it is written after the database commit was made durable, so after a power
     /// cut it can only lag the database, which verification tolerates, never lead it.
     pub fn write(&self, dir: &Path) -> Result<()> {
+        self.write_file(dir, ANCHOR_FILE)
+    }
+
+    /// Writes the pending anchor of a rotation (see [`PENDING_ANCHOR_FILE`]), synced before the commit.
+    pub fn write_pending(&self, dir: &Path) -> Result<()> {
+        self.write_file(dir, PENDING_ANCHOR_FILE)?;
+        let path = dir.join(PENDING_ANCHOR_FILE);
+        std::fs::File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(Error::io(format!("cannot sync {}", path.display())))
+    }
+
+    fn write_file(&self, dir: &Path, name: &str) -> Result<()> {
         let mut bytes = [0u8; LEN];
         bytes[..4].copy_from_slice(MAGIC);
         bytes[4..12].copy_from_slice(&self.head.seq.to_be_bytes());
         bytes[12..44].copy_from_slice(&self.head.tag);
         bytes[44..].copy_from_slice(&self.mac);
-        let path = dir.join(ANCHOR_FILE);
+        let path = dir.join(name);
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(false);
         #[cfg(unix)]

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::crypto::{self, Key};
 use crate::error::{Error, Result};
 
-pub use anchor::{Anchor, ANCHOR_FILE};
+pub use anchor::{Anchor, ANCHOR_FILE, PENDING_ANCHOR_FILE};
 
 const GENESIS_TAG: [u8; 32] = [0u8; 32];
 

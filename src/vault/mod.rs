@@ -273,13 +273,21 @@ impl Vault {
         };
         let keys = Keys::from_data_key(data);
         let anchor = Anchor::read(dir);
+        let pending = Anchor::read_pending(dir).ok().flatten();
         let now = clock.now();
         let mut report = UnlockReport::default();
+        let mut promote = false;
         let (head, trusted) = store.write(|tx| {
-            let trusted = match &anchor {
+            let mut trusted = match &anchor {
                 Ok(anchor) => anchor_agrees(tx, &keys, anchor.as_ref())?,
                 Err(_) => false,
             };
+            // A rotation killed between its commit and the rename of its anchor: the pending anchor, MACed
+            // under the key now in force, is the one that agrees.
+            if !trusted && pending.is_some() && anchor_agrees(tx, &keys, pending.as_ref())? {
+                trusted = true;
+                promote = true;
+            }
             if !trusted {
                 report.integrity_warning = Some(
                     "the audit log's anchor disagrees with the database: run `tallyvault audit verify`".into(),
@@ -309,6 +317,12 @@ impl Vault {
             let head = audit::append(tx, &keys.audit_keys(), now, action::UNLOCK, None, &json!({}))?;
             Ok((head, trusted))
         })?;
+        if promote {
+            Anchor::promote_pending(dir)?;
+        } else if pending.is_some() {
+            // a rotation that never committed
+            Anchor::discard_pending(dir);
+        }
         let vault = Vault::new(
             dir,
             store,
@@ -471,7 +485,12 @@ impl Vault {
         }
         let new = Keys::from_data_key(crypto::random_key());
         let now = self.clock.now();
-        let (count, head) = self.store.write(|tx| {
+        let trusted_anchor = self
+            .anchor
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .trusted;
+        let committed = self.store.write(|tx| {
             let count = credentials::reencrypt_all(tx, &old.field, &new.field)?;
             audit::rekey(tx, &old.audit_keys(), &new.audit_keys())?;
             let wrapped = crypto::seal(&kek, &aad, new.data.expose());
@@ -487,16 +506,29 @@ impl Vault {
                 None,
                 &json!({"credentials_reencrypted": count}),
             )?;
+            // The whole chain is re-MACed: once this commits, the anchor on disk cannot be checked any more.
+            // Its successor is written (and synced) first and moved into place after the commit.
+            if trusted_anchor {
+                Anchor::new(&new.audit, head).write_pending(&self.dir)?;
+            }
             Ok((count, head))
-        })?;
+        });
+        let (count, head) = match committed {
+            Ok(done) => done,
+            Err(e) => {
+                Anchor::discard_pending(&self.dir);
+                return Err(e);
+            }
+        };
         *guard = Some(new);
         drop(guard);
-        // The chain was re-sealed: the anchor must follow even though its seq only grew by one.
         {
             let mut state = self.anchor.lock().unwrap_or_else(|p| p.into_inner());
-            state.written_seq = 0;
+            if state.trusted {
+                Anchor::promote_pending(&self.dir)?;
+                state.written_seq = head.seq;
+            }
         }
-        self.write_anchor(head)?;
         Ok(count)
     }
 

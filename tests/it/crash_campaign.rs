@@ -96,7 +96,8 @@ fn random_below(n: u64) -> u64 {
     u64::from_le_bytes(b.try_into().expect("8 bytes")) % n.max(1)
 }
 
-/// Starts `cmd`, waits a random part of `typical` (up to 120 %), and SIGKILLs it unless it has finished.
+/// Starts `cmd`, waits a random 30 to 120 % of `typical` (the first third is mostly process start-up), and
+/// SIGKILLs it unless it has finished.
 /// Returns whether it completed successfully before the kill.
 fn run_and_kill(mut cmd: Command, stdin: Option<&str>, typical: Duration) -> bool {
     let mut child: Child = cmd.spawn().expect("spawn tallyvault");
@@ -105,8 +106,9 @@ fn run_and_kill(mut cmd: Command, stdin: Option<&str>, typical: Duration) -> boo
         let _ = pipe.write_all(text.as_bytes());
     }
     drop(pipe);
-    let limit = typical.as_micros() as u64 * 6 / 5;
-    let deadline = Instant::now() + Duration::from_micros(random_below(limit + 1));
+    let typical = typical.as_micros() as u64;
+    let wait = typical * 3 / 10 + random_below(typical * 9 / 10 + 1);
+    let deadline = Instant::now() + Duration::from_micros(wait);
     while Instant::now() < deadline {
         if child.try_wait().ok().flatten().is_some() {
             break;
@@ -177,9 +179,33 @@ fn assert_secrets(v: &Vault, secrets: &[(String, String)], what: &str) {
     }
 }
 
-fn report(kind: &str, trials: usize, completed: usize) {
-    eprintln!("crash campaign: {kind}: {trials} trials, {completed} completed before the kill");
-    assert_eq!(trials, trials_per_kind());
+/// Where the kills of one kind landed, as far as the state afterwards tells.
+#[derive(Default)]
+struct Trials {
+    trials: usize,
+    completed: usize,
+    /// killed, and its change had committed
+    after: usize,
+    /// killed, and nothing of its change is there
+    before: usize,
+    /// killed part-way through a command that commits in steps (a scan's chunks, a poll's windows)
+    partial: usize,
+}
+
+impl Trials {
+    fn report(&self, kind: &str) {
+        eprintln!(
+            "crash campaign: {kind}: {} trials: {} completed, killed {} times after its change committed, {} \
+             before, {} part-way",
+            self.trials, self.completed, self.after, self.before, self.partial
+        );
+        assert_eq!(self.trials, trials_per_kind(), "{kind}: every trial ran");
+        assert_eq!(
+            self.completed + self.after + self.before + self.partial,
+            self.trials,
+            "{kind}: every trial is classified"
+        );
+    }
 }
 
 #[test]
@@ -227,13 +253,17 @@ fn sigkill_during_scans() {
     // time a full scan on a copy, so the trials start from nothing scanned
     let probe = Home::new();
     std::fs::copy(home.path().join(DB_FILE), probe.path().join(DB_FILE)).expect("copy");
-    let typical = {
+    let full = {
         let started = Instant::now();
         probe.ok(&args, None);
         started.elapsed()
     };
-    let mut completed = 0;
+    // a trial reads one new file of 200 lines, against the 12,000 of the full scan, plus start-up
+    let typical = full / 8;
+    let mut t = Trials::default();
     for trial in 0..trials_per_kind() {
+        t.trials += 1;
+        let before = totals(&home.store());
         if trial > 0 {
             // grow the logs so every trial has new bytes to read
             let extra = logs.join("-home-u-p0").join(format!("extra-{trial}.jsonl"));
@@ -254,7 +284,7 @@ fn sigkill_during_scans() {
         check_sound(&home, &what).lock().expect("lock");
         let (records, tokens) = totals(&home.store());
         if done {
-            completed += 1;
+            t.completed += 1;
             assert_eq!(
                 (records, tokens),
                 (expected_records, expected_tokens),
@@ -265,6 +295,13 @@ fn sigkill_during_scans() {
                 records <= expected_records && tokens <= expected_tokens,
                 "{what}: a killed scan never counts twice"
             );
+            if (records, tokens) == (expected_records, expected_tokens) {
+                t.after += 1;
+            } else if (records, tokens) == before {
+                t.before += 1;
+            } else {
+                t.partial += 1;
+            }
         }
         home.ok(&args, None);
         assert_eq!(
@@ -273,7 +310,7 @@ fn sigkill_during_scans() {
             "{what}: a scan after the kill reads exactly what is left"
         );
     }
-    report("scan", trials_per_kind(), completed);
+    t.report("scan");
 }
 
 #[test]
@@ -316,18 +353,24 @@ fn sigkill_during_imports() {
             })
             .expect("count")
     };
-    let mut completed = 0;
+    let mut t = Trials::default();
     for (trial, (source, n, file)) in rows.iter().enumerate() {
+        t.trials += 1;
         let file = file.to_str().expect("utf-8");
         let done = run_and_kill(home.command(&["import", file]), None, typical);
         let what = format!("import trial {trial}");
         check_sound(&home, &what).lock().expect("lock");
         let got = count(&home.store(), source);
         if done {
-            completed += 1;
+            t.completed += 1;
             assert_eq!(got, *n, "{what}: a completed import has every row");
         } else {
             assert!(got == 0 || got == *n, "{what}: all rows or none, got {got}");
+            if got == 0 {
+                t.before += 1;
+            } else {
+                t.after += 1;
+            }
         }
         home.ok(&["import", file], None);
         assert_eq!(count(&home.store(), source), *n, "{what}: importing again");
@@ -339,7 +382,7 @@ fn sigkill_during_imports() {
             );
         }
     }
-    report("import", trials_per_kind(), completed);
+    t.report("import");
 }
 
 #[test]
@@ -354,8 +397,9 @@ fn sigkill_during_password_changes() {
         assert!(cmd.status().expect("passwd").success());
         started.elapsed()
     };
-    let mut completed = 0;
+    let mut t = Trials::default();
     for trial in 0..trials_per_kind() {
+        t.trials += 1;
         let next = format!("password number {trial}");
         let mut cmd = home.command(&["passwd"]);
         cmd.env("TALLYVAULT_NEW_PASSWORD", &next);
@@ -377,8 +421,12 @@ fn sigkill_during_password_changes() {
             "{what}: exactly one password opens the vault (old {old_ok}, new {new_ok})"
         );
         if done {
-            completed += 1;
+            t.completed += 1;
             assert!(new_ok, "{what}: a completed change took effect");
+        } else if new_ok {
+            t.after += 1;
+        } else {
+            t.before += 1;
         }
         if new_ok {
             home.password = next;
@@ -387,23 +435,38 @@ fn sigkill_during_password_changes() {
         assert_secrets(&v, &secrets, &what);
         v.lock().expect("lock");
     }
-    report("passwd", trials_per_kind(), completed);
+    t.report("passwd");
 }
 
 #[test]
 fn sigkill_during_key_rotations() {
     let (home, secrets) = home_with_vault(40);
     let typical = time(&home, &["vault", "rotate-key"], None);
-    let mut completed = 0;
+    let wrapped = |home: &Home| -> Vec<u8> {
+        home.store()
+            .read(|tx| {
+                Ok(tx.query_row("SELECT wrapped_data_key FROM vault_meta", [], |r| r.get(0))?)
+            })
+            .expect("wrapped key")
+    };
+    let mut t = Trials::default();
     for trial in 0..trials_per_kind() {
+        t.trials += 1;
+        let before = wrapped(&home);
         let done = run_and_kill(home.command(&["vault", "rotate-key"]), None, typical);
         let what = format!("rotate-key trial {trial}");
-        completed += usize::from(done);
+        if done {
+            t.completed += 1;
+        } else if wrapped(&home) == before {
+            t.before += 1;
+        } else {
+            t.after += 1;
+        }
         let v = check_sound(&home, &what);
         assert_secrets(&v, &secrets, &what);
         v.lock().expect("lock");
     }
-    report("rotate-key", trials_per_kind(), completed);
+    t.report("rotate-key");
 }
 
 #[test]
@@ -429,8 +492,9 @@ fn sigkill_during_budget_edits() {
             .expect("budgets")
     };
     let mut done_adds: Vec<(String, String)> = Vec::new();
-    let mut completed = 0;
+    let mut t = Trials::default();
     for trial in 0..trials_per_kind() {
+        t.trials += 1;
         let name = format!("b{trial}");
         let amount = (trial + 2).to_string();
         let (args, edit): (Vec<String>, bool) = if trial % 2 == 1 {
@@ -457,9 +521,15 @@ fn sigkill_during_budget_edits() {
         check_sound(&home, &what).lock().expect("lock");
         let now = amounts(&home);
         let nanos = format!("{}000000000", amount);
+        let key = if edit { "probe" } else { name.as_str() };
         if done {
-            completed += 1;
-            let key = if edit { "probe" } else { name.as_str() };
+            t.completed += 1;
+        } else if now.get(key) == Some(&nanos) {
+            t.after += 1;
+        } else {
+            t.before += 1;
+        }
+        if done {
             assert_eq!(
                 now.get(key),
                 Some(&nanos),
@@ -481,7 +551,7 @@ fn sigkill_during_budget_edits() {
             assert_eq!(now.get(earlier), Some(nanos), "{what}: {earlier} is kept");
         }
     }
-    report("budget", trials_per_kind(), completed);
+    t.report("budget");
 }
 
 #[test]
@@ -494,8 +564,9 @@ fn sigkill_during_backup_restores() {
         let target = Home::new();
         time(&target, &["vault", "import", &backup_arg], None)
     };
-    let mut completed = 0;
+    let mut t = Trials::default();
     for trial in 0..trials_per_kind() {
+        t.trials += 1;
         let target = Home::new();
         let done = run_and_kill(
             target.command(&["vault", "import", &backup_arg]),
@@ -505,16 +576,19 @@ fn sigkill_during_backup_restores() {
         let what = format!("restore trial {trial}");
         let db = target.path().join(DB_FILE);
         if done {
-            completed += 1;
-        } else if !db.exists() {
-            // killed before the database was in place: nothing is left behind but a temp file at most
+            t.completed += 1;
+        } else if db.exists() {
+            t.after += 1;
+        } else {
+            t.before += 1;
+            // killed before the database was in place: running it again finishes the job
             target.ok(&["vault", "import", &backup_arg], None);
         }
         let v = check_sound(&target, &what);
         assert_secrets(&v, &secrets, &what);
         v.lock().expect("lock");
     }
-    report("restore", trials_per_kind(), completed);
+    t.report("restore");
 }
 
 #[test]
@@ -575,24 +649,16 @@ fn sigkill_during_polls() {
             })
             .expect("requests")
     };
-    // the first trial's poll is a full backfill: time one on a copy of the home
-    let typical = {
-        let probe = Home::new();
-        for name in std::fs::read_dir(home.path()).expect("home") {
-            let path = name.expect("entry").path();
-            if path.is_file() {
-                std::fs::copy(&path, probe.path().join(path.file_name().expect("name")))
-                    .expect("copy");
-            }
-        }
-        time(
-            &probe,
-            &["poll", "--since", &day_text(today - 13 * DAY)],
-            None,
-        )
-    };
-    let mut completed = 0;
+    // a first poll fetches everything; each trial re-fetches the same range, timed here once
+    home.ok(&["poll", "--since", &day_text(today - 13 * DAY)], None);
+    let typical = time(
+        &home,
+        &["poll", "--since", &day_text(today - 13 * DAY)],
+        None,
+    );
+    let mut t = Trials::default();
     for trial in 0..trials_per_kind() {
+        t.trials += 1;
         // every trial re-fetches the whole range, so each has many windows to commit
         let since = day_text(today - 13 * DAY);
         let done = run_and_kill(home.command(&["poll", "--since", &since]), None, typical);
@@ -600,21 +666,23 @@ fn sigkill_during_polls() {
         check_sound(&home, &what).lock().expect("lock");
         let got = requests(&home);
         if done {
-            completed += 1;
+            t.completed += 1;
             assert_eq!(
                 got, expected_requests,
                 "{what}: a completed poll has every bucket"
             );
         } else {
-            assert!(
-                got <= expected_requests,
-                "{what}: never counted twice ({got})"
+            // windows are replaced, never added: a killed re-fetch keeps the totals whatever it reached
+            assert_eq!(
+                got, expected_requests,
+                "{what}: never counted twice or lost"
             );
+            t.partial += 1;
         }
         home.ok(&["poll", "--since", &since], None);
         assert_eq!(requests(&home), expected_requests, "{what}: polling again");
     }
-    report("poll", trials_per_kind(), completed);
+    t.report("poll");
     drop(fake);
 }
 
@@ -644,4 +712,57 @@ fn an_interrupted_restore_can_be_run_again() {
     assert!(!staging.exists(), "the staging folder is gone");
     let v = check_sound(&target, "restore after an interrupted one");
     assert_secrets(&v, &secrets, "restore after an interrupted one");
+}
+
+/// The two moments a SIGKILL can split a data-key rotation from its anchor, made exactly: the campaign above
+/// first hit the one after the commit (the old anchor could no longer be checked under the new key, and
+/// `audit verify` said the anchor was forged until `audit reset-anchor`).
+#[test]
+fn a_rotation_killed_on_either_side_of_its_commit_keeps_a_verifiable_log() {
+    use tallyvault::audit::{ANCHOR_FILE, PENDING_ANCHOR_FILE};
+    for killed_after_commit in [true, false] {
+        let f = Fixture::new();
+        let v = f.create();
+        v.add_credential(new_credential("k", "sk-proj-rotate-me"))
+            .expect("add");
+        v.lock().expect("lock");
+        drop(v);
+        let before = tempfile::tempdir().expect("copy");
+        for name in [DB_FILE, ANCHOR_FILE] {
+            std::fs::copy(f.path().join(name), before.path().join(name)).expect("copy");
+        }
+        let v = f.unlock().expect("unlock");
+        v.rotate_data_key(&password(PASSWORD), &policy())
+            .expect("rotate");
+        drop(v); // no lock event: the anchor is the rotation's own
+        let anchor = f.path().join(ANCHOR_FILE);
+        std::fs::rename(&anchor, f.path().join(PENDING_ANCHOR_FILE)).expect("as pending");
+        std::fs::copy(before.path().join(ANCHOR_FILE), &anchor).expect("old anchor");
+        if !killed_after_commit {
+            for sidecar in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(f.path().join(format!("{DB_FILE}{sidecar}")));
+            }
+            std::fs::copy(before.path().join(DB_FILE), f.db_path()).expect("old database");
+        }
+        let what = if killed_after_commit {
+            "killed after the commit"
+        } else {
+            "killed before the commit"
+        };
+        let (v, report) = f.unlock_report().expect("unlock");
+        assert_eq!(report.integrity_warning, None, "{what}: no false alarm");
+        let verified = v.verify_audit().expect("verify");
+        assert!(verified.is_ok(), "{what}: {:?}", verified.problem);
+        assert!(
+            !f.path().join(PENDING_ANCHOR_FILE).exists(),
+            "{what}: the pending anchor is adopted or discarded"
+        );
+        assert_eq!(
+            v.read_secret(&CredentialRef::Label("k".into()), Purpose::Use)
+                .expect("read")
+                .expose(),
+            "sk-proj-rotate-me",
+            "{what}"
+        );
+    }
 }
