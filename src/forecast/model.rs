@@ -145,6 +145,39 @@ fn calibration(series: &[f64], level: f64) -> f64 {
     quantile(&ratios, level).clamp(1.0, 3.0)
 }
 
+type FitKey = (Vec<u64>, usize, u64);
+type FitCache = std::collections::HashMap<FitKey, Result<DailyForecast, String>>;
+
+/// Fits kept by their exact inputs (history, horizon, level): a fit costs tens of milliseconds, and the
+/// dashboard, each budget and the alert engine ask for the same history again and again within a day. The
+/// model is a pure function of these inputs, so a kept fit is the answer a new one would give.
+static FITS: std::sync::Mutex<Option<FitCache>> = std::sync::Mutex::new(None);
+const MAX_KEPT_FITS: usize = 64;
+
+fn seasonal_memo(history: &[f64], horizon: usize, level: f64) -> Result<DailyForecast, String> {
+    let key: FitKey = (
+        history.iter().map(|v| v.to_bits()).collect(),
+        horizon,
+        level.to_bits(),
+    );
+    if let Some(kept) = FITS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .and_then(|fits| fits.get(&key))
+    {
+        return kept.clone();
+    }
+    let fitted = seasonal(history, horizon, level);
+    let mut guard = FITS.lock().unwrap_or_else(|p| p.into_inner());
+    let fits = guard.get_or_insert_with(Default::default);
+    if fits.len() >= MAX_KEPT_FITS {
+        fits.clear();
+    }
+    fits.insert(key, fitted.clone());
+    fitted
+}
+
 fn seasonal(history: &[f64], horizon: usize, level: f64) -> Result<DailyForecast, String> {
     let mean = history.iter().sum::<f64>() / history.len() as f64;
     let zeros = history.iter().filter(|v| **v <= 0.0).count();
@@ -211,7 +244,7 @@ pub fn forecast_daily(history: &[f64], horizon: usize, level: f64) -> DailyForec
             ),
         );
     }
-    match seasonal(history, horizon, level) {
+    match seasonal_memo(history, horizon, level) {
         Ok(forecast) => forecast,
         Err(reason) => recent_average(
             history,

@@ -162,3 +162,23 @@ fn idle_weekends_and_odd_values_never_panic() {
     );
     assert!(spiky.point.iter().all(|v| v.is_finite()));
 }
+
+#[test]
+fn a_kept_fit_is_the_answer_a_new_fit_gives() {
+    let history: Vec<f64> = (0..60)
+        .map(|d| 10.0 + (d % 7) as f64 + d as f64 * 0.1)
+        .collect();
+    let first = tallyvault::forecast::forecast_daily(&history, 14, 0.8);
+    assert!(first.method.starts_with("mstl"), "{}", first.method);
+    let again = tallyvault::forecast::forecast_daily(&history, 14, 0.8);
+    assert_eq!(first, again);
+    let mut other = history.clone();
+    if let Some(last) = other.last_mut() {
+        *last += 50.0;
+    }
+    assert_ne!(
+        tallyvault::forecast::forecast_daily(&other, 14, 0.8),
+        first,
+        "another history is fitted anew, not served from the kept fits"
+    );
+}

@@ -1,0 +1,126 @@
+// Launch timing and idle memory of the built desktop app, driven like the end-to-end run (tauri-driver in front
+// of WebKitWebDriver, under a display: scripts/bench-desktop runs it inside xvfb-run).
+// Usage: node launch-bench.mjs APP_BINARY [RUNS]
+// 1. A first session creates a vault on the first-run page, then quits.
+// 2. RUNS timed sessions each launch the app on that vault and measure: launch -> the unlock page drawn, and
+//    unlock -> the dashboard's spend cards drawn (this includes the 600,000-iteration key derivation).
+// 3. In the last session, after 10 s idle on the dashboard, the whole process tree's memory (the app and its
+//    WebKit web and network processes): RSS and PSS (shared pages divided among the processes that map them).
+// Prints one JSON object.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Session } from "./webdriver.mjs";
+
+const binary = process.argv[2] && resolve(process.argv[2]);
+const runs = Number(process.argv[3] ?? 5);
+if (!binary) {
+  console.error("usage: node launch-bench.mjs APP_BINARY [RUNS]");
+  process.exit(2);
+}
+const PORT = 4445;
+const PASSWORD = "Copper-Lantern-Violin-Marsh-42";
+const home = mkdtempSync(join(tmpdir(), "tallyvault-bench-"));
+const empty = join(home, "empty");
+const driver = spawn("tauri-driver", ["--port", String(PORT)], {
+  env: { ...process.env, TALLYVAULT_HOME: join(home, "data"), CLAUDE_CONFIG_DIR: empty, CODEX_HOME: empty },
+  stdio: ["ignore", "ignore", "inherit"],
+});
+const field = (label) => `//label[contains(normalize-space(.), '${label}')]//input[@type='password']`;
+
+async function waitForDriver() {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${PORT}/status`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("tauri-driver did not start");
+}
+
+const start = () => Session.start(`http://127.0.0.1:${PORT}`, { "tauri:options": { application: binary } });
+
+function processTree(root) {
+  const parents = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(Number(entry), ppid);
+    } catch {
+      // gone
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  }
+  return tree;
+}
+
+function memoryKb(pid) {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const get = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+  return { rss: get("Rss"), pss: get("Pss") };
+}
+
+function appPid() {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0] === binary) return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  throw new Error("the app's process was not found");
+}
+
+const result = { runs: [], memory: null };
+try {
+  await waitForDriver();
+  let session = await start();
+  await session.waitForText("Create your Tallyvault", 30_000);
+  await session.type("(//input[@type='password'])[1]", PASSWORD, "the password field");
+  await session.type("(//input[@type='password'])[2]", PASSWORD, "the repeat field");
+  await session.click("//input[@type='checkbox']", "the no-recovery checkbox");
+  await session.clickButton("Create vault");
+  await session.waitFor("//*[@data-testid='spend-today-cost']", "the dashboard", 60_000);
+  await session.end();
+
+  for (let i = 0; i < runs; i++) {
+    const launched = performance.now();
+    session = await start();
+    await session.waitForText("Unlock Tallyvault", 30_000);
+    const unlockDrawn = performance.now();
+    await session.type(field("Master password"), PASSWORD, "the password field");
+    const submitted = performance.now();
+    await session.clickButton("Unlock");
+    await session.waitFor("//*[@data-testid='spend-today-cost']", "the dashboard", 60_000);
+    const dashboardDrawn = performance.now();
+    result.runs.push({
+      launchToUnlockPageMs: Math.round(unlockDrawn - launched),
+      unlockToDashboardMs: Math.round(dashboardDrawn - submitted),
+    });
+    if (i === runs - 1) {
+      await new Promise((r) => setTimeout(r, 10_000));
+      const tree = processTree(appPid());
+      const total = tree.map(memoryKb).reduce((a, b) => ({ rss: a.rss + b.rss, pss: a.pss + b.pss }), { rss: 0, pss: 0 });
+      result.memory = { processes: tree.length, rssMb: Math.round(total.rss / 1024), pssMb: Math.round(total.pss / 1024) };
+    }
+    await session.end();
+  }
+} finally {
+  driver.kill();
+  rmSync(home, { recursive: true, force: true });
+}
+const median = (key) => {
+  const values = result.runs.map((r) => r[key]).sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)];
+};
+result.median = { launchToUnlockPageMs: median("launchToUnlockPageMs"), unlockToDashboardMs: median("unlockToDashboardMs") };
+console.log(JSON.stringify(result));
