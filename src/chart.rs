@@ -312,7 +312,7 @@ where
     let text = |size: u32| (FONT, size).into_font().color(&c.text);
     let mut chart = ChartBuilder::on(&root)
         .margin(12)
-        .caption(data.title(), text(16))
+        .caption(data.title(), text(20))
         .x_label_area_size(32)
         .y_label_area_size(60)
         .build_cartesian_2d((0..n).into_segmented(), 0.0..top)
@@ -335,7 +335,7 @@ where
         })
         .y_labels(6)
         .y_label_formatter(&|y| short_money(*y))
-        .label_style(text(12))
+        .label_style(text(15))
         .axis_style(c.grid)
         .bold_line_style(c.grid)
         .light_line_style(c.background)
@@ -387,7 +387,7 @@ where
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(c.background.mix(0.85))
             .border_style(c.grid)
-            .label_font(text(12))
+            .label_font(text(15))
             .draw()
             .map_err(chart_error)?;
     }

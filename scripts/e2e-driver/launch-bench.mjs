@@ -19,7 +19,7 @@ if (!binary) {
   console.error("usage: node launch-bench.mjs APP_BINARY [RUNS]");
   process.exit(2);
 }
-const PORT = 4445;
+const PORT = 4446; // 4445 is tauri-driver's own default port for WebKitWebDriver
 const PASSWORD = "Copper-Lantern-Violin-Marsh-42";
 const home = mkdtempSync(join(tmpdir(), "tallyvault-bench-"));
 const empty = join(home, "empty");
