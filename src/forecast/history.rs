@@ -53,7 +53,7 @@ fn scope_sql(scope: &Scope) -> (String, Vec<String>) {
     // As in reports: usage polled from a provider's API (`<provider>-api`) measures the same requests as the
     // local logs, so it counts only when the scope names that source, never on top of them.
     if scope.source.is_none() {
-        sql.push_str(" AND source NOT LIKE '%-api'");
+        sql.push_str(&format!(" AND {}", crate::usage::LOCAL_SOURCE_SQL));
     }
     (sql, values)
 }

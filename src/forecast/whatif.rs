@@ -145,12 +145,12 @@ pub fn load_usage(store: &Store, model: &str, since_ms: i64, until_ms: i64) -> R
         return Err(Error::InvalidInput("name a model with --model".into()));
     }
     store.read(|tx| {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare(&format!(
             "SELECT input_tokens, cache_write_5m, cache_write_1h, cache_read, output_tokens, reasoning_tokens,
                     fast, requests, cost_nanos
-             FROM usage_records WHERE (model = ?1 OR model GLOB ?1) AND ts >= ?2 AND ts < ?3
-                  AND source NOT LIKE '%-api'",
-        )?;
+             FROM usage_records WHERE (model = ?1 OR model GLOB ?1) AND ts >= ?2 AND ts < ?3 AND {}",
+            crate::usage::LOCAL_SOURCE_SQL
+        ))?;
         let mut rows = stmt.query(params![model, since_ms, until_ms])?;
         let mut usage = Usage::default();
         while let Some(r) = rows.next()? {

@@ -65,8 +65,9 @@ pub fn reconcile(
                     COALESCE(SUM(CASE WHEN source = provider || '-api' THEN cost_nanos END), 0),
                     COALESCE(SUM(CASE WHEN source = provider || '-api' AND cost_nanos IS NULL
                         THEN input_tokens + cache_write_5m + cache_write_1h + cache_read + output_tokens END), 0),
-                    COALESCE(SUM(CASE WHEN source NOT LIKE '%-api' THEN cost_nanos END), 0)
-             FROM usage_records WHERE {filter} GROUP BY 1, 2, 3"
+                    COALESCE(SUM(CASE WHEN {} THEN cost_nanos END), 0)
+             FROM usage_records WHERE {filter} GROUP BY 1, 2, 3",
+            crate::usage::LOCAL_SOURCE_SQL
         ))?;
         let mut rows = usage.query(rusqlite::params![since, until, provider])?;
         while let Some(r) = rows.next()? {

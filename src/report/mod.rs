@@ -208,7 +208,7 @@ fn filter_sql(query: &ReportQuery, first_param: usize) -> (String, Vec<String>) 
     // Usage polled from providers' APIs (`<provider>-api`, src/providers) measures the same requests as the
     // local logs: it is shown only when asked for by source, never added to them.
     if query.sources.is_empty() {
-        sql.push_str(" AND source NOT LIKE '%-api'");
+        sql.push_str(&format!(" AND {}", crate::usage::LOCAL_SOURCE_SQL));
     }
     (sql, values)
 }

@@ -114,6 +114,11 @@ pub enum Conflict {
     Replace,
 }
 
+/// SQL condition of usage read from local logs and imports. Usage polled from a provider's API (source
+/// `<provider>-api`) measures the same requests again, so it is summed with local usage only when a query names
+/// that source.
+pub const LOCAL_SOURCE_SQL: &str = "source NOT LIKE '%-api'";
+
 const COLUMNS: &str = "id, source, provider, model, project, session, ts, input_tokens, cache_write_5m, \
     cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos, cost_origin, \
     reported_cost_nanos, fast, message_key, sidechain, rank_tokens, rank_cost, origin_path";
