@@ -2,12 +2,12 @@
 //! projected, and every threshold crossed raises its alert once per period; anomalies in the last complete days
 //! raise theirs, with a cooldown per subject. Alerts of ended periods are resolved with a note.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::alerts::{self, Alert, AlertState, NewAlert};
-use super::budgets::{self, Budget};
+use super::budgets::{self, Budget, Scope};
 use super::period::{local_date, period_at, Period};
 use super::webhook;
 use crate::error::Result;
@@ -47,17 +47,31 @@ fn percent(spent: Money, amount: Money) -> f64 {
     spent.nanos() as f64 * 100.0 / amount.nanos() as f64
 }
 
-/// Every budget's status at `now`.
+/// Every budget's status at `now`, from one read of the store whatever the number of budgets.
 pub fn status(store: &Store, now: DateTime<Utc>, tz: &Tz) -> Result<Vec<BudgetStatus>> {
-    budgets::list(store)?
+    let budgets = budgets::list(store)?;
+    let mut range: Option<(NaiveDate, NaiveDate)> = None;
+    for b in &budgets {
+        let (from, to) = forecast::history_range(b.period, b.cycle_day, tz, now)?;
+        range = Some(match range {
+            Some((f, t)) => (f.min(from), t.max(to)),
+            None => (from, to),
+        });
+    }
+    let Some((from, to)) = range else {
+        return Ok(Vec::new());
+    };
+    let scopes: Vec<&Scope> = budgets.iter().map(|b| &b.scope).collect();
+    let totals = forecast::scoped_daily_totals(store, tz, &scopes, from, to)?;
+    budgets
         .into_iter()
-        .map(|budget| {
+        .zip(totals)
+        .map(|(budget, totals)| {
             let period = period_at(budget.period, budget.cycle_day, tz, now)?;
-            let projection = forecast::project_scope(
-                store,
+            let projection = forecast::project_totals(
+                &totals,
                 tz,
                 now,
-                &budget.scope,
                 budget.period,
                 budget.cycle_day,
                 Some(budget.amount),

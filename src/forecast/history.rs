@@ -58,6 +58,17 @@ fn scope_sql(scope: &Scope) -> (String, Vec<String>) {
     (sql, values)
 }
 
+fn quarter_hour_sql(filter: &str) -> String {
+    format!(
+        "SELECT ts / {QUARTER_HOUR_MS}, provider, model, COALESCE(SUM(cost_nanos), 0), SUM(requests),
+                SUM(input_tokens + cache_write_5m + cache_write_1h + cache_read + output_tokens),
+                SUM(cache_read), SUM(CASE WHEN cost_nanos IS NULL THEN requests ELSE 0 END),
+                source, project
+         FROM usage_records WHERE ts >= ?1 AND ts < ?2 {filter}
+         GROUP BY ts / {QUARTER_HOUR_MS}, provider, model, source, project"
+    )
+}
+
 /// Whether every local midnight in [from, to] is on a whole-hour UTC offset.
 fn whole_hour_midnights(tz: &Tz, from: NaiveDate, to: NaiveDate) -> bool {
     from.iter_days().take_while(|d| *d <= to).all(|d| {
@@ -79,12 +90,13 @@ pub fn daily_rows(
     let end = local_midnight(tz, to).timestamp_millis();
     let (filter, values) = scope_sql(scope);
     let (sql, bucket_ms, lo, hi) = if whole_hour_midnights(tz, from, to) {
+        // A rollup row is already one (hour, source, provider, model, fast, project): read them as they are
+        // and add up here (SQLite's GROUP BY over them costs several times the read).
         let sql = format!(
-            "SELECT hour, provider, model, SUM(cost_nanos), SUM(requests),
-                    SUM(input_tokens + cache_write_5m + cache_write_1h + cache_read + output_tokens),
-                    SUM(cache_read), SUM(unpriced_requests)
-             FROM usage_hourly WHERE hour >= ?1 AND hour < ?2 {filter}
-             GROUP BY hour, provider, model"
+            "SELECT hour, provider, model, cost_nanos, requests,
+                    input_tokens + cache_write_5m + cache_write_1h + cache_read + output_tokens,
+                    cache_read, unpriced_requests
+             FROM usage_hourly WHERE hour >= ?1 AND hour < ?2 {filter}"
         );
         (
             sql,
@@ -93,14 +105,7 @@ pub fn daily_rows(
             end.div_euclid(HOUR_MS),
         )
     } else {
-        let sql = format!(
-            "SELECT ts / {QUARTER_HOUR_MS}, provider, model, COALESCE(SUM(cost_nanos), 0), SUM(requests),
-                    SUM(input_tokens + cache_write_5m + cache_write_1h + cache_read + output_tokens),
-                    SUM(cache_read), SUM(CASE WHEN cost_nanos IS NULL THEN requests ELSE 0 END)
-             FROM usage_records WHERE ts >= ?1 AND ts < ?2 {filter}
-             GROUP BY ts / {QUARTER_HOUR_MS}, provider, model"
-        );
-        (sql, QUARTER_HOUR_MS, start, end)
+        (quarter_hour_sql(&filter), QUARTER_HOUR_MS, start, end)
     };
     let mut days: BTreeMap<(NaiveDate, String, String), DailyRow> = BTreeMap::new();
     store.read(|tx| {
@@ -110,22 +115,20 @@ pub fn daily_rows(
             params.push(v);
         }
         let mut rows = stmt.query(params.as_slice())?;
+        let mut dates = BucketDates::new(tz, bucket_ms);
         while let Some(r) = rows.next()? {
-            let bucket: i64 = r.get(0)?;
-            let Some(instant) = DateTime::<Utc>::from_timestamp_millis(bucket * bucket_ms) else {
+            let Some(date) = dates.date(r.get(0)?) else {
                 continue;
             };
-            let date = local_date(tz, instant);
-            let provider: String = r.get(1)?;
-            let model: String = r.get(2)?;
-            let row = days
-                .entry((date, provider.clone(), model.clone()))
-                .or_insert_with(|| DailyRow {
-                    date,
-                    provider,
-                    model,
-                    ..DailyRow::default()
-                });
+            let provider = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            let model = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+            let key = (date, provider.to_string(), model.to_string());
+            let row = days.entry(key).or_insert_with(|| DailyRow {
+                date,
+                provider: provider.to_string(),
+                model: model.to_string(),
+                ..DailyRow::default()
+            });
             let count = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
             row.cost += Money::from_nanos(r.get(3)?);
             row.requests += r.get::<_, i64>(4)?;
@@ -136,6 +139,139 @@ pub fn daily_rows(
         Ok(())
     })?;
     Ok(days.into_values().collect())
+}
+
+/// The local date of a bucket (rows come in bucket order, so the last answer is kept).
+struct BucketDates<'a> {
+    tz: &'a Tz,
+    bucket_ms: i64,
+    last: Option<(i64, NaiveDate)>,
+}
+
+impl<'a> BucketDates<'a> {
+    fn new(tz: &'a Tz, bucket_ms: i64) -> Self {
+        BucketDates {
+            tz,
+            bucket_ms,
+            last: None,
+        }
+    }
+
+    fn date(&mut self, bucket: i64) -> Option<NaiveDate> {
+        match self.last {
+            Some((b, date)) if b == bucket => Some(date),
+            _ => {
+                let instant =
+                    DateTime::<Utc>::from_timestamp_millis(bucket.checked_mul(self.bucket_ms)?)?;
+                let date = local_date(self.tz, instant);
+                self.last = Some((bucket, date));
+                Some(date)
+            }
+        }
+    }
+}
+
+/// Whether usage of `source`, `provider`, `model` and `project` is in `scope`, exactly as [`scope_sql`] would
+/// select it: the model pattern is SQLite's own GLOB, asked of the open transaction.
+fn in_scope(
+    glob: &mut rusqlite::Statement<'_>,
+    scope: &Scope,
+    [source, provider, model, project]: [&str; 4],
+) -> rusqlite::Result<bool> {
+    let equal = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+    let source_ok = match &scope.source {
+        Some(want) => want == source,
+        None => crate::usage::is_local_source(source),
+    };
+    if !(source_ok && equal(&scope.provider, provider) && equal(&scope.project, project)) {
+        return Ok(false);
+    }
+    match &scope.model {
+        Some(pattern) => glob.query_row((model, pattern), |r| r.get::<_, bool>(0)),
+        None => Ok(true),
+    }
+}
+
+/// Total cost per local day over [from, to) for each of `scopes` (element i answers `scopes[i]`), oldest first
+/// with a zero for every day without usage, from one read of the store: what budgets need, however many.
+pub fn scoped_daily_totals(
+    store: &Store,
+    tz: &Tz,
+    scopes: &[&Scope],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Vec<(NaiveDate, Money)>>> {
+    let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d < to).collect();
+    let mut totals = vec![vec![Money::ZERO; days.len()]; scopes.len()];
+    if scopes.is_empty() || days.is_empty() {
+        return Ok(totals
+            .into_iter()
+            .map(|t| days.iter().copied().zip(t).collect())
+            .collect());
+    }
+    let start = local_midnight(tz, from).timestamp_millis();
+    let end = local_midnight(tz, to).timestamp_millis();
+    // Columns as in `quarter_hour_sql`: bucket, provider, model, cost, ..., source (8), project (9).
+    let (sql, bucket_ms, lo, hi) = if whole_hour_midnights(tz, from, to) {
+        (
+            "SELECT hour, provider, model, cost_nanos, 0, 0, 0, 0, source, project
+             FROM usage_hourly WHERE hour >= ?1 AND hour < ?2"
+                .to_string(),
+            HOUR_MS,
+            start.div_euclid(HOUR_MS),
+            end.div_euclid(HOUR_MS),
+        )
+    } else {
+        (quarter_hour_sql(""), QUARTER_HOUR_MS, start, end)
+    };
+    store.read(|tx| {
+        let mut glob = tx.prepare_cached("SELECT ?1 GLOB ?2")?;
+        let mut stmt = tx.prepare(&sql)?;
+        let mut rows = stmt.query([lo, hi])?;
+        let mut dates = BucketDates::new(tz, bucket_ms);
+        // Which scopes each (source, provider, model, project) is in: a store has few such combinations.
+        let mut members: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        let mut key = String::new();
+        while let Some(r) = rows.next()? {
+            let cost: i64 = r.get(3)?;
+            if cost == 0 {
+                continue;
+            }
+            let Some(date) = dates.date(r.get(0)?) else {
+                continue;
+            };
+            let Some(day) = usize::try_from((date - from).num_days())
+                .ok()
+                .filter(|d| *d < days.len())
+            else {
+                continue;
+            };
+            let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
+            let fields = [text(8)?, text(1)?, text(2)?, text(9)?];
+            key.clear();
+            for f in fields {
+                key.push_str(f);
+                key.push('\0');
+            }
+            if !members.contains_key(key.as_str()) {
+                let mut list = Vec::new();
+                for (i, scope) in scopes.iter().enumerate() {
+                    if in_scope(&mut glob, scope, fields)? {
+                        list.push(i);
+                    }
+                }
+                members.insert(key.clone(), list);
+            }
+            for &i in &members[key.as_str()] {
+                totals[i][day] += Money::from_nanos(cost);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(totals
+        .into_iter()
+        .map(|t| days.iter().copied().zip(t).collect())
+        .collect())
 }
 
 /// Total cost per local day over [from, to), with a zero for every day without usage.

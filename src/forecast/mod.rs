@@ -18,7 +18,7 @@ use crate::money::Money;
 use crate::store::Store;
 
 pub use anomaly::{detect, Anomaly, AnomalyKind};
-pub use history::{daily_rows, daily_totals, DailyRow};
+pub use history::{daily_rows, daily_totals, scoped_daily_totals, DailyRow};
 pub use model::{forecast_daily, DailyForecast};
 pub use projection::{project_period, PeriodProjection, ProjectionInput};
 
@@ -33,8 +33,8 @@ pub fn project_scope(
     budget: Option<Money>,
 ) -> Result<PeriodProjection> {
     let (from, tomorrow) = history_range(kind, cycle_day, tz, now)?;
-    let rows = daily_rows(store, tz, scope, from, tomorrow)?;
-    let totals = daily_totals(&rows, from, tomorrow);
+    let totals = scoped_daily_totals(store, tz, &[scope], from, tomorrow)?;
+    let totals = totals.into_iter().next().unwrap_or_default();
     project_totals(&totals, tz, now, kind, cycle_day, budget)
 }
 

@@ -146,13 +146,15 @@ fn calibration(series: &[f64], level: f64) -> f64 {
 }
 
 type FitKey = (Vec<u64>, usize, u64);
-type FitCache = std::collections::HashMap<FitKey, Result<DailyForecast, String>>;
+/// A fit and when it was last asked for (a counter of lookups).
+type FitCache = std::collections::HashMap<FitKey, (Result<DailyForecast, String>, u64)>;
 
 /// Fits kept by their exact inputs (history, horizon, level): a fit costs tens of milliseconds, and the
 /// dashboard, each budget and the alert engine ask for the same history again and again within a day. The
 /// model is a pure function of these inputs, so a kept fit is the answer a new one would give.
-static FITS: std::sync::Mutex<Option<FitCache>> = std::sync::Mutex::new(None);
-const MAX_KEPT_FITS: usize = 64;
+static FITS: std::sync::Mutex<(Option<FitCache>, u64)> = std::sync::Mutex::new((None, 0));
+/// Enough for hundreds of budgets (each entry is a few kilobytes); when full, the least recently used half goes.
+const MAX_KEPT_FITS: usize = 1024;
 
 fn seasonal_memo(history: &[f64], horizon: usize, level: f64) -> Result<DailyForecast, String> {
     let key: FitKey = (
@@ -160,21 +162,26 @@ fn seasonal_memo(history: &[f64], horizon: usize, level: f64) -> Result<DailyFor
         horizon,
         level.to_bits(),
     );
-    if let Some(kept) = FITS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
-        .and_then(|fits| fits.get(&key))
     {
-        return kept.clone();
+        let mut guard = FITS.lock().unwrap_or_else(|p| p.into_inner());
+        guard.1 += 1;
+        let tick = guard.1;
+        if let Some((kept, used)) = guard.0.as_mut().and_then(|fits| fits.get_mut(&key)) {
+            *used = tick;
+            return kept.clone();
+        }
     }
     let fitted = seasonal(history, horizon, level);
     let mut guard = FITS.lock().unwrap_or_else(|p| p.into_inner());
-    let fits = guard.get_or_insert_with(Default::default);
+    let tick = guard.1;
+    let fits = guard.0.get_or_insert_with(Default::default);
     if fits.len() >= MAX_KEPT_FITS {
-        fits.clear();
+        let mut ticks: Vec<u64> = fits.values().map(|(_, used)| *used).collect();
+        let (_, median, _) = ticks.select_nth_unstable(MAX_KEPT_FITS / 2);
+        let median = *median;
+        fits.retain(|_, (_, used)| *used > median);
     }
-    fits.insert(key, fitted.clone());
+    fits.insert(key, (fitted.clone(), tick));
     fitted
 }
 

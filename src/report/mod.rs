@@ -213,15 +213,47 @@ fn filter_sql(query: &ReportQuery, first_param: usize) -> (String, Vec<String>) 
     (sql, values)
 }
 
+/// The distinct names of one read, numbered, so that rows are grouped without a string allocated per row.
+#[derive(Default)]
+struct Names {
+    ids: HashMap<String, u32>,
+    list: Vec<String>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.list.len() as u32;
+        self.list.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// The id of the model's report label (fast mode apart).
+    fn model(&mut self, model: &str, fast: bool) -> u32 {
+        if fast || model.is_empty() {
+            self.id(&model_label(model, fast))
+        } else {
+            self.id(model)
+        }
+    }
+
+    fn get(&self, id: u32) -> &str {
+        &self.list[id as usize]
+    }
+}
+
 /// One stored bucket: a rollup hour (or, in an hour split by a local midnight, one record) of one source,
-/// provider, model and project.
+/// provider, model and project (ids in the read's [`Names`]).
 struct Bucket {
     ms: i64,
-    source: String,
-    provider: String,
+    source: u32,
+    provider: u32,
     /// The reported model name (fast-mode apart).
-    model: String,
-    project: String,
+    model: u32,
+    project: u32,
     amounts: Amounts,
 }
 
@@ -243,14 +275,14 @@ fn amounts_from_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Amo
     })
 }
 
-fn bucket_from_row(r: &rusqlite::Row<'_>, ms: i64) -> rusqlite::Result<Bucket> {
-    let fast: bool = r.get(4)?;
+fn bucket_from_row(r: &rusqlite::Row<'_>, ms: i64, names: &mut Names) -> rusqlite::Result<Bucket> {
+    let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
     Ok(Bucket {
         ms,
-        source: r.get(1)?,
-        provider: r.get(2)?,
-        model: model_label(&r.get::<_, String>(3)?, fast),
-        project: r.get(5)?,
+        source: names.id(text(1)?),
+        provider: names.id(text(2)?),
+        model: names.model(text(3)?, r.get(4)?),
+        project: names.id(text(5)?),
         amounts: amounts_from_row(r, 6)?,
     })
 }
@@ -296,16 +328,19 @@ fn check_dates(query: &ReportQuery) -> Result<()> {
 
 /// Every stored bucket of usage the query covers, read from the hourly rollups; hours split by a local
 /// midnight (half-hour zones) are read from their records, so each bucket has exactly one local date.
-fn buckets(store: &Store, query: &ReportQuery) -> Result<Vec<Bucket>> {
+fn buckets(store: &Store, query: &ReportQuery) -> Result<(Vec<Bucket>, Names)> {
     let (start, end) = utc_range(query);
     let (filter, values) = filter_sql(query, 3);
     store.read(|tx| {
         let mut out = Vec::new();
+        let mut names = Names::default();
+        // Each rollup row is one (hour, source, provider, model, fast, project), its primary key: read as is
+        // (a GROUP BY over the key would add nothing and cost several times the read).
         let sql = format!(
-            "SELECT hour, source, provider, model, fast, project, {SUMS}, SUM(cost_nanos), SUM(unpriced_tokens),
-                    SUM(unpriced_requests)
-             FROM usage_hourly WHERE hour >= ?1 AND hour <= ?2 {filter}
-             GROUP BY hour, source, provider, model, fast, project"
+            "SELECT hour, source, provider, model, fast, project, input_tokens, cache_write_5m, cache_write_1h,
+                    cache_read, output_tokens, reasoning_tokens, requests, cost_nanos, unpriced_tokens,
+                    unpriced_requests
+             FROM usage_hourly WHERE hour >= ?1 AND hour <= ?2 {filter}"
         );
         let mut stmt = tx.prepare(&sql)?;
         let mut params: Vec<&dyn rusqlite::ToSql> = vec![];
@@ -324,7 +359,7 @@ fn buckets(store: &Store, query: &ReportQuery) -> Result<Vec<Bucket>> {
                 straddling.push(hour);
                 continue;
             }
-            out.push(bucket_from_row(r, ms)?);
+            out.push(bucket_from_row(r, ms, &mut names)?);
         }
         straddling.sort_unstable();
         straddling.dedup();
@@ -346,10 +381,10 @@ fn buckets(store: &Store, query: &ReportQuery) -> Result<Vec<Bucket>> {
             }
             let mut rows = stmt.query(params.as_slice())?;
             while let Some(r) = rows.next()? {
-                out.push(bucket_from_row(r, r.get(0)?)?);
+                out.push(bucket_from_row(r, r.get(0)?, &mut names)?);
             }
         }
-        Ok(out)
+        Ok((out, names))
     })
 }
 
@@ -368,49 +403,78 @@ pub struct DayBucket {
 /// charts and the usage explorer aggregate further. Reads the hourly rollups, so it stays fast on big stores.
 pub fn day_buckets(store: &Store, query: &ReportQuery) -> Result<Vec<DayBucket>> {
     check_dates(query)?;
-    let mut days: BTreeMap<(NaiveDate, String, String, String, String), Amounts> = BTreeMap::new();
-    for b in buckets(store, query)? {
-        let date = local_date(&query.timezone, b.ms);
+    let (days, names) = days(store, query)?;
+    let mut out: Vec<DayBucket> = days
+        .into_iter()
+        .map(
+            |((date, source, provider, model, project), amounts)| DayBucket {
+                date,
+                source: names.get(source).to_string(),
+                provider: names.get(provider).to_string(),
+                model: names.get(model).to_string(),
+                project: names.get(project).to_string(),
+                amounts,
+            },
+        )
+        .collect();
+    out.sort_unstable_by(|a, b| {
+        (a.date, &a.source, &a.provider, &a.model, &a.project).cmp(&(
+            b.date,
+            &b.source,
+            &b.provider,
+            &b.model,
+            &b.project,
+        ))
+    });
+    Ok(out)
+}
+
+type DayKey = (NaiveDate, u32, u32, u32, u32);
+
+/// The query's usage summed per local date, source, provider, model label and project (in no order).
+fn days(store: &Store, query: &ReportQuery) -> Result<(Vec<(DayKey, Amounts)>, Names)> {
+    let (buckets, names) = buckets(store, query)?;
+    let mut days: HashMap<DayKey, Amounts> = HashMap::new();
+    let mut last: Option<(i64, NaiveDate)> = None;
+    for b in buckets {
+        let date = match last {
+            Some((ms, date)) if ms == b.ms => date,
+            _ => {
+                let date = local_date(&query.timezone, b.ms);
+                last = Some((b.ms, date));
+                date
+            }
+        };
         if in_dates(query, date) {
             days.entry((date, b.source, b.provider, b.model, b.project))
                 .or_default()
                 .add(&b.amounts);
         }
     }
-    Ok(days
-        .into_iter()
-        .map(
-            |((date, source, provider, model, project), amounts)| DayBucket {
-                date,
-                source,
-                provider,
-                model,
-                project,
-                amounts,
-            },
-        )
-        .collect())
+    Ok((days.into_iter().collect(), names))
 }
 
 fn bucket_rows(store: &Store, query: &ReportQuery) -> Result<Vec<Row>> {
+    let (days, names) = days(store, query)?;
+    let mut keys: HashMap<NaiveDate, String> = HashMap::new();
     let mut groups: BTreeMap<String, BTreeMap<String, Amounts>> = BTreeMap::new();
-    for b in buckets(store, query)? {
-        let date = local_date(&query.timezone, b.ms);
-        if !in_dates(query, date) {
-            continue;
-        }
+    for ((date, _source, provider, model, project), amounts) in days {
         let key = match query.grouping {
-            Grouping::Daily | Grouping::Weekly | Grouping::Monthly => period_key(query, date),
-            Grouping::Models => b.model.clone(),
-            Grouping::Projects => b.project,
-            _ => b.provider,
+            Grouping::Daily | Grouping::Weekly | Grouping::Monthly => keys
+                .entry(date)
+                .or_insert_with(|| period_key(query, date))
+                .clone(),
+            Grouping::Models => names.get(model).to_string(),
+            Grouping::Projects => names.get(project).to_string(),
+            _ => names.get(provider).to_string(),
         };
-        groups
-            .entry(key)
-            .or_default()
-            .entry(b.model)
-            .or_default()
-            .add(&b.amounts);
+        let models = groups.entry(key).or_default();
+        match models.get_mut(names.get(model)) {
+            Some(sum) => sum.add(&amounts),
+            None => {
+                models.insert(names.get(model).to_string(), amounts);
+            }
+        }
     }
     Ok(groups
         .into_iter()

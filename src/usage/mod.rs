@@ -119,6 +119,12 @@ pub enum Conflict {
 /// that source.
 pub const LOCAL_SOURCE_SQL: &str = "source NOT LIKE '%-api'";
 
+/// [`LOCAL_SOURCE_SQL`] for a value already read: SQLite's LIKE ignores ASCII case.
+pub fn is_local_source(source: &str) -> bool {
+    let bytes = source.as_bytes();
+    !(bytes.len() >= 4 && bytes[bytes.len() - 4..].eq_ignore_ascii_case(b"-api"))
+}
+
 const COLUMNS: &str = "id, source, provider, model, project, session, ts, input_tokens, cache_write_5m, \
     cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos, cost_origin, \
     reported_cost_nanos, fast, message_key, sidechain, rank_tokens, rank_cost, origin_path";

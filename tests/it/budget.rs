@@ -488,3 +488,144 @@ fn spend_counts_in_the_local_period_it_happened_in() {
         "8 + the 1 and 2 of the Berlin evening, not the 4"
     );
 }
+
+/// Budgets read the store once for all their scopes and match each row's scope in Rust (the model pattern by
+/// SQLite's own GLOB). Their totals must be what each scope's SQL filter selects, on whole-hour and half-hour
+/// zones alike, for every kind of scope.
+#[test]
+fn one_read_for_all_budgets_gives_each_scope_what_its_sql_filter_selects() {
+    let fixture = Fixture::new();
+    let store = fixture.store();
+    let rows = [
+        (
+            "claude-code",
+            "anthropic",
+            "claude-sonnet-4-20250514",
+            "alpha",
+        ),
+        ("claude-code", "anthropic", "claude-opus-4-1", "beta"),
+        ("codex", "openai", "gpt-5", "alpha"),
+        ("codex", "openai", "gpt-5-mini", "beta"),
+        (
+            "anthropic-api",
+            "anthropic",
+            "claude-sonnet-4-20250514",
+            "alpha",
+        ),
+        ("openai-API", "openai", "gpt-5", ""),
+        ("import", "openrouter", "Claude-[x]?", "alpha"),
+    ];
+    let start = utc(2025, 1, 1, 0, 0);
+    let mut records = Vec::new();
+    for day in 0..60i64 {
+        for (i, (source, provider, model, project)) in rows.iter().enumerate() {
+            // Every 7th hour plus a half-hour offset, so local midnights at :30 split some rollup hours.
+            let at = start
+                + chrono::Duration::minutes(day * 1440 + (i as i64 * 7 % 24) * 60 + 30 * (day % 2));
+            let cost = Money::from_nanos(1_000_000 * (1 + (day * 3 + i as i64) % 11));
+            records.push(UsageRecord {
+                id: usage::record_id(&[format!("{day}-{i}").as_bytes()]),
+                source: (*source).into(),
+                provider: (*provider).into(),
+                model: (*model).into(),
+                project: (*project).into(),
+                session: "s".into(),
+                ts_ms: at.timestamp_millis(),
+                tokens: TokenCounts {
+                    input: 10,
+                    ..TokenCounts::default()
+                },
+                requests: 1,
+                cost: Some(cost),
+                cost_origin: CostOrigin::Reported,
+                reported_cost: Some(cost),
+                fast: i == 1,
+                message_id: None,
+                sidechain: false,
+                origin_path: None,
+            });
+        }
+    }
+    store
+        .write(|tx| {
+            usage::upsert(tx, &records, Conflict::Replace)?;
+            usage::refresh_rollups(tx)
+        })
+        .unwrap();
+    let scope = |provider: Option<&str>,
+                 model: Option<&str>,
+                 project: Option<&str>,
+                 source: Option<&str>| Scope {
+        provider: provider.map(Into::into),
+        model: model.map(Into::into),
+        project: project.map(Into::into),
+        source: source.map(Into::into),
+    };
+    let scopes = [
+        Scope::default(),
+        scope(Some("anthropic"), None, None, None),
+        scope(None, Some("claude-*"), None, None),
+        scope(None, Some("gpt-5?mini"), None, None),
+        scope(None, Some("Claude-[[]x]?"), None, None),
+        scope(None, Some("claude-sonnet-4-20250514"), Some("alpha"), None),
+        scope(None, None, None, Some("anthropic-api")),
+        scope(None, None, None, Some("openai-API")),
+        scope(Some("openai"), None, Some(""), None),
+        scope(None, None, Some("nope"), None),
+    ];
+    let refs: Vec<&Scope> = scopes.iter().collect();
+    for tz in ["UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns"] {
+        let tz: Tz = tz.parse().unwrap();
+        let (from, to) = (d(2024, 12, 30), d(2025, 3, 3));
+        let together =
+            tallyvault::forecast::scoped_daily_totals(&store, &tz, &refs, from, to).unwrap();
+        assert_eq!(together.len(), scopes.len());
+        let mut nonzero = 0;
+        for (scope, totals) in scopes.iter().zip(&together) {
+            let alone = tallyvault::forecast::daily_rows(&store, &tz, scope, from, to).unwrap();
+            let expected = tallyvault::forecast::daily_totals(&alone, from, to);
+            assert_eq!(totals, &expected, "{} in {tz}", scope.describe());
+            if totals.iter().any(|(_, m)| *m > Money::ZERO) {
+                nonzero += 1;
+            }
+        }
+        // Every scope has spend but two: project "nope", and openai's project "" (only the openai-API rows
+        // have it, and they count only when a scope names that source, as the one before it does).
+        assert_eq!(nonzero, scopes.len() - 2, "in {tz}");
+    }
+}
+
+#[test]
+fn local_sources_are_told_apart_in_rust_exactly_as_in_sql() {
+    let fixture = Fixture::new();
+    let store = fixture.store();
+    for source in [
+        "claude-code",
+        "codex",
+        "import",
+        "openai-api",
+        "Anthropic-API",
+        "x-Api",
+        "-api",
+        "api",
+        "",
+        "ap-i",
+        "é-api",
+        "openai-apí",
+        "openai-api ",
+    ] {
+        let sql: bool = store
+            .read(|tx| {
+                Ok(tx.query_row(
+                    &format!(
+                        "SELECT {} FROM (SELECT ?1 AS source)",
+                        usage::LOCAL_SOURCE_SQL
+                    ),
+                    [source],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(usage::is_local_source(source), sql, "{source:?}");
+    }
+}
