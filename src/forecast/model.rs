@@ -145,21 +145,33 @@ fn calibration(series: &[f64], level: f64) -> f64 {
     quantile(&ratios, level).clamp(1.0, 3.0)
 }
 
-type FitKey = (Vec<u64>, usize, u64);
+type FitKey = (Vec<u64>, u64);
 /// A fit and when it was last asked for (a counter of lookups).
 type FitCache = std::collections::HashMap<FitKey, (Result<DailyForecast, String>, u64)>;
 
-/// Fits kept by their exact inputs (history, horizon, level): a fit costs tens of milliseconds, and the
-/// dashboard, each budget and the alert engine ask for the same history again and again within a day. The
-/// model is a pure function of these inputs, so a kept fit is the answer a new one would give.
+/// Fits kept by their exact inputs (history, level): a fit costs tens of milliseconds, and the dashboard, each
+/// budget and the alert engine ask for the same history again and again within a day. The model is a pure
+/// function of these inputs, so a kept fit is the answer a new one would give.
 static FITS: std::sync::Mutex<(Option<FitCache>, u64)> = std::sync::Mutex::new((None, 0));
 /// Enough for hundreds of budgets (each entry is a few kilobytes); when full, the least recently used half goes.
 const MAX_KEPT_FITS: usize = 1024;
+/// Every fit forecasts at least this many days (the longest period, a month), so that budgets of a day, a
+/// week and a month over the same history share one fit: a forecast's first days do not depend on how many
+/// follow, and a shorter horizon takes the first days of the kept one.
+const MIN_FIT_HORIZON: usize = 31;
+
+fn truncated(fit: &Result<DailyForecast, String>, horizon: usize) -> Result<DailyForecast, String> {
+    fit.as_ref().map_err(Clone::clone).map(|f| DailyForecast {
+        point: f.point[..horizon].to_vec(),
+        lower: f.lower[..horizon].to_vec(),
+        upper: f.upper[..horizon].to_vec(),
+        ..f.clone()
+    })
+}
 
 fn seasonal_memo(history: &[f64], horizon: usize, level: f64) -> Result<DailyForecast, String> {
     let key: FitKey = (
         history.iter().map(|v| v.to_bits()).collect(),
-        horizon,
         level.to_bits(),
     );
     {
@@ -167,11 +179,14 @@ fn seasonal_memo(history: &[f64], horizon: usize, level: f64) -> Result<DailyFor
         guard.1 += 1;
         let tick = guard.1;
         if let Some((kept, used)) = guard.0.as_mut().and_then(|fits| fits.get_mut(&key)) {
-            *used = tick;
-            return kept.clone();
+            if kept.as_ref().map_or(true, |f| f.point.len() >= horizon) {
+                *used = tick;
+                return truncated(kept, horizon);
+            }
         }
     }
-    let fitted = seasonal(history, horizon, level);
+    let fitted = seasonal(history, horizon.max(MIN_FIT_HORIZON), level);
+    let answer = truncated(&fitted, horizon);
     let mut guard = FITS.lock().unwrap_or_else(|p| p.into_inner());
     let tick = guard.1;
     let fits = guard.0.get_or_insert_with(Default::default);
@@ -181,8 +196,8 @@ fn seasonal_memo(history: &[f64], horizon: usize, level: f64) -> Result<DailyFor
         let median = *median;
         fits.retain(|_, (_, used)| *used > median);
     }
-    fits.insert(key, (fitted.clone(), tick));
-    fitted
+    fits.insert(key, (fitted, tick));
+    answer
 }
 
 fn seasonal(history: &[f64], horizon: usize, level: f64) -> Result<DailyForecast, String> {

@@ -504,6 +504,7 @@ pub fn scan(
     let writer_store = store.clone();
     let writer_now = now.clone();
     let writer = std::thread::spawn(move || -> Result<usize> {
+        let _turn = writer_store.write_gate();
         let mut conn = writer_store.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut written = 0;

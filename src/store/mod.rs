@@ -7,6 +7,7 @@
 mod migrate;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use r2d2::{Pool, PooledConnection};
@@ -27,6 +28,10 @@ const BUSY_TIMEOUT_MS: u32 = 10_000;
 pub struct Store {
     pool: Pool<SqliteConnectionManager>,
     path: PathBuf,
+    /// Writers of this process queue here, without a timeout, before SQLite's write lock: SQLite's busy
+    /// handler is neither fair nor patient (a writer can starve past the busy timeout among many), so only
+    /// another process's writers ever meet it.
+    write_gate: Arc<Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -71,6 +76,7 @@ impl Store {
         let store = Store {
             pool,
             path: path.to_path_buf(),
+            write_gate: Arc::new(Mutex::new(())),
         };
         restrict_permissions(path);
         Ok(store)
@@ -84,8 +90,16 @@ impl Store {
         Ok(self.pool.get()?)
     }
 
-    /// Runs `f` in an IMMEDIATE transaction and commits when it returns `Ok`.
+    /// Holds this process's other writers back: for a write transaction opened by hand (the scan's writer
+    /// thread). Never call [`Store::write`] while holding it.
+    pub fn write_gate(&self) -> MutexGuard<'_, ()> {
+        self.write_gate.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` in an IMMEDIATE transaction and commits when it returns `Ok`. Writers of this process take
+    /// turns (see [`Store::write_gate`]); `f` must not write through the store itself.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let _turn = self.write_gate();
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;

@@ -172,6 +172,13 @@ fn a_kept_fit_is_the_answer_a_new_fit_gives() {
     assert!(first.method.starts_with("mstl"), "{}", first.method);
     let again = tallyvault::forecast::forecast_daily(&history, 14, 0.8);
     assert_eq!(first, again);
+    // A shorter horizon over the same history (a weekly budget beside a monthly one) is the same forecast's
+    // first days.
+    let week = tallyvault::forecast::forecast_daily(&history, 7, 0.8);
+    assert_eq!(week.point, first.point[..7]);
+    assert_eq!(week.lower, first.lower[..7]);
+    assert_eq!(week.upper, first.upper[..7]);
+    assert_eq!(week.method, first.method);
     let mut other = history.clone();
     if let Some(last) = other.last_mut() {
         *last += 50.0;
