@@ -13,6 +13,8 @@ pub mod state;
 pub mod tray;
 
 #[cfg(test)]
+mod ipc_acl_tests;
+#[cfg(test)]
 mod ipc_spend_tests;
 #[cfg(test)]
 mod ipc_tests;
