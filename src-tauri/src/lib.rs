@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod notify;
 pub mod state;
 pub mod tray;
+pub mod validate;
 
 #[cfg(test)]
 mod ipc_acl_tests;
@@ -18,6 +19,8 @@ mod ipc_acl_tests;
 mod ipc_spend_tests;
 #[cfg(test)]
 mod ipc_tests;
+#[cfg(test)]
+mod ipc_validate_tests;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -27,7 +27,7 @@ use crate::store::Store;
 
 pub use credentials::{
     find as find_credential, list as list_credentials, CredentialMeta, CredentialRef, ImportReport,
-    ImportedKey, NewCredential, Purpose, SkippedKey,
+    ImportedKey, NewCredential, Purpose, SkippedKey, MAX_SECRET_BYTES,
 };
 pub use provider::Provider;
 
