@@ -245,7 +245,7 @@ fn main() {
             &NewAccount {
                 provider: "openai".into(),
                 credential_id: meta.id,
-                base_url: Some("http://fake.invalid".into()),
+                base_url: Some("https://fake.invalid".into()),
                 interval_secs: 900,
                 backfill_days: 7,
             },

@@ -20,6 +20,40 @@ use crate::state::AppState;
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 pub(crate) const SECRET: &str = "sk-ant-api03-TESTONLY-0123456789abcdefghij";
 
+/// Calls `cmd` from `window`'s web view showing `url`, as the UI would; returns the JSON it receives.
+pub(crate) fn invoke(
+    window: &WebviewWindow<MockRuntime>,
+    url: &str,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: url.parse().expect("url"),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("JSON response"))
+}
+
+/// The app's state over `dir/data`, with a cheap KDF and an in-memory clipboard cleared after 200 ms.
+pub(crate) fn test_state(dir: &std::path::Path) -> (AppState, Arc<MemoryClipboard>) {
+    let clipboard = Arc::new(MemoryClipboard::default());
+    let guard = ClipboardGuard::new(clipboard.clone(), Duration::from_millis(200));
+    let state = AppState::new(
+        dir.join("data"),
+        KdfPolicy::insecure_for_tests(1_000),
+        guard,
+    );
+    (state, clipboard)
+}
+
 pub(crate) struct Harness {
     pub dir: tempfile::TempDir,
     clipboard: Arc<MemoryClipboard>,
@@ -35,13 +69,7 @@ impl Harness {
     /// A harness whose state `configure` adjusts first (given the temporary directory).
     pub fn with_state(configure: impl FnOnce(&std::path::Path, &mut AppState)) -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
-        let clipboard = Arc::new(MemoryClipboard::default());
-        let guard = ClipboardGuard::new(clipboard.clone(), Duration::from_millis(200));
-        let mut state = AppState::new(
-            dir.path().join("data"),
-            KdfPolicy::insecure_for_tests(1_000),
-            guard,
-        );
+        let (mut state, clipboard) = test_state(dir.path());
         configure(dir.path(), &mut state);
         let app = crate::with_commands(mock_builder(), state)
             .build(mock_context(noop_assets()))
@@ -59,19 +87,7 @@ impl Harness {
 
     /// Calls `cmd` as the web view would; returns the JSON the UI receives.
     pub fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().expect("url"),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().expect("JSON response"))
+        invoke(&self.window, "tauri://localhost", cmd, args)
     }
 
     pub fn ok(&self, cmd: &str, args: Value) -> Value {

@@ -11,11 +11,16 @@ pub mod ingest;
 pub mod notify;
 pub mod state;
 pub mod tray;
+pub mod validate;
 
+#[cfg(test)]
+mod ipc_acl_tests;
 #[cfg(test)]
 mod ipc_spend_tests;
 #[cfg(test)]
 mod ipc_tests;
+#[cfg(test)]
+mod ipc_validate_tests;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -1,25 +1,27 @@
-//! `providers add|list|status|retry`, `poll` and `reconcile`: provider accounts polled with keys from the
-//! vault. Only `poll` and `providers retry` need the password (they read keys); nothing else does.
+//! `providers add|set-url|list|status|retry`, `poll` and `reconcile`: provider accounts polled with keys from
+//! the vault. `poll` and `providers retry` need the password (they read keys), and so do `providers add
+//! --base-url` and `providers set-url` (they choose where a key is sent); nothing else does.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 
-use super::vault_cmds::Context;
-use super::{password, print_json};
-use crate::clock::SystemClock;
+use super::print_json;
+use super::vault_cmds::{with_vault, Context};
 use crate::error::{Error, Result};
 use crate::providers::accounts::{self, Account, NewAccount};
 use crate::providers::poll::{Plan, PollReport};
 use crate::providers::{reconcile, run, schedule};
 use crate::store::Store;
-use crate::vault::{self, CredentialRef, Vault};
+use crate::vault::{self, CredentialRef};
 
 #[derive(Debug, Subcommand)]
 pub enum ProvidersCommand {
     /// Poll a provider's usage and cost API with a key from the vault.
     Add(AddArgs),
+    /// Point an account at another base URL, or back at its provider's own (`--default`). Asks for the master
+    /// password: the account's key will be sent there. Audited.
+    SetUrl(SetUrlArgs),
     /// Accounts and their settings.
     List {
         #[arg(long)]
@@ -44,7 +46,8 @@ pub struct AddArgs {
     /// The vault credential (id or label) holding the admin / management key.
     #[arg(long)]
     credential: String,
-    /// Another endpoint (a proxy, a regional endpoint, a test server).
+    /// Another endpoint (a proxy, a regional endpoint, a test server): https://, or http:// to 127.0.0.1, ::1
+    /// or localhost only. The key will be sent there, so this asks for the master password (audited).
     #[arg(long)]
     base_url: Option<String>,
     /// Poll interval: 90s, 15m, 1h (default 15m).
@@ -53,6 +56,18 @@ pub struct AddArgs {
     /// Days fetched by the first poll.
     #[arg(long, default_value_t = accounts::DEFAULT_BACKFILL_DAYS)]
     backfill_days: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct SetUrlArgs {
+    /// The account's id (`providers list`).
+    account: i64,
+    /// The new base URL (https://, or http:// to this machine only).
+    #[arg(required_unless_present = "default", conflicts_with = "default")]
+    url: Option<String>,
+    /// Use the provider's own URL again.
+    #[arg(long)]
+    default: bool,
 }
 
 #[derive(Debug, Args)]
@@ -141,20 +156,45 @@ pub fn providers(ctx: &Context, cmd: ProvidersCommand) -> Result<ExitCode> {
         ProvidersCommand::Add(args) => {
             let reference = CredentialRef::parse(&args.credential);
             let credential = store.read(|tx| vault::find_credential(tx, &reference))?;
-            let account = accounts::add(
-                &store,
-                &NewAccount {
-                    provider: args.provider.trim().to_ascii_lowercase(),
-                    credential_id: credential.id,
-                    base_url: args.base_url,
-                    interval_secs: parse_interval(&args.interval)?,
-                    backfill_days: args.backfill_days,
-                },
-                &now_text(),
-            )?;
+            let new = NewAccount {
+                provider: args.provider.trim().to_ascii_lowercase(),
+                credential_id: credential.id,
+                base_url: args.base_url,
+                interval_secs: parse_interval(&args.interval)?,
+                backfill_days: args.backfill_days,
+            };
+            let account = if new.base_url.is_some() {
+                // The key will go to this URL: refuse a bad one before asking for the password.
+                accounts::validate(&new)?;
+                with_vault(ctx, |vault| vault.add_provider_account(&new, &now_text()))?
+            } else {
+                accounts::add(&store, &new, &now_text())?
+            };
             println!(
                 "added {} account {} (credential {:?}, every {}s)",
                 account.provider, account.id, account.credential_label, account.interval_secs
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ProvidersCommand::SetUrl(args) => {
+            accounts::find(&store, args.account)?;
+            let url = match args.url.as_deref() {
+                Some(url) if !args.default => {
+                    Some(crate::providers::destination::check_base_url(url)?)
+                }
+                _ => None,
+            };
+            let account = with_vault(ctx, |vault| {
+                vault.set_provider_base_url(args.account, url.as_deref())
+            })?;
+            println!(
+                "{} account {} now polls {}",
+                account.provider,
+                account.id,
+                account
+                    .base_url
+                    .as_deref()
+                    .unwrap_or("the provider's own URL")
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -314,21 +354,6 @@ fn selected(store: &Store, provider: Option<&str>) -> Result<Vec<Account>> {
     Ok(list)
 }
 
-fn unlock(ctx: &Context, store: &Store) -> Result<Vault> {
-    if !vault::exists(store)? {
-        return Err(Error::NoVault(ctx.data_dir.clone()));
-    }
-    let password = password::current(ctx.password_file.as_deref())?;
-    let (vault, _) = Vault::unlock(
-        &ctx.data_dir,
-        store.clone(),
-        &password,
-        &password::kdf_policy(),
-        Arc::new(SystemClock),
-    )?;
-    Ok(vault)
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -344,7 +369,7 @@ fn run_polls(
     plan: impl Fn(&Account) -> Plan,
 ) -> Result<Vec<PollReport>> {
     let list = selected(store, provider)?;
-    let vault = unlock(ctx, store)?;
+    let vault = ctx.unlock()?;
     let result = runtime().and_then(|rt| {
         rt.block_on(async {
             let poller = run::network_poller(store)?;
@@ -360,7 +385,7 @@ fn run_polls(
 /// Polls every account on its own jittered interval, forever; the vault stays unlocked while this runs and
 /// each run reads its key once.
 fn watch(ctx: &Context, store: &Store, provider: Option<&str>, json: bool) -> Result<ExitCode> {
-    let vault = unlock(ctx, store)?;
+    let vault = ctx.unlock()?;
     let runtime = runtime()?;
     let result: Result<ExitCode> = runtime.block_on(async {
         let poller = run::network_poller(store)?;

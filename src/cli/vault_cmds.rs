@@ -30,7 +30,7 @@ impl Context {
     }
 
     /// Opens and unlocks the vault, telling the user about failed attempts and integrity warnings.
-    fn unlock(&self) -> Result<Vault> {
+    pub(super) fn unlock(&self) -> Result<Vault> {
         let store = self.store()?;
         if !vault::exists(&store)? {
             return Err(Error::NoVault(self.data_dir.clone()));
@@ -58,7 +58,7 @@ impl Context {
 }
 
 /// Runs `f` on the unlocked vault, then locks it whatever `f` returned.
-fn with_vault<T>(ctx: &Context, f: impl FnOnce(&Vault) -> Result<T>) -> Result<T> {
+pub(super) fn with_vault<T>(ctx: &Context, f: impl FnOnce(&Vault) -> Result<T>) -> Result<T> {
     let vault = ctx.unlock()?;
     let result = f(&vault);
     let locked = vault.lock();

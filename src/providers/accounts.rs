@@ -84,24 +84,25 @@ pub struct NewAccount {
     pub backfill_days: i64,
 }
 
-pub fn add(store: &Store, new: &NewAccount, now: &str) -> Result<Account> {
+/// The longest poll interval: a week.
+pub const MAX_INTERVAL_SECS: i64 = 7 * 86_400;
+
+/// Checks an account's settings; the base URL comes back normalised (see [`super::destination`]).
+pub fn validate(new: &NewAccount) -> Result<NewAccount> {
     if super::api(&new.provider).is_none() {
         return Err(Error::InvalidInput(format!(
             "unknown provider {:?}: expected one of {}",
-            new.provider,
+            new.provider.chars().take(40).collect::<String>(),
             super::PROVIDERS.join(", ")
         )));
     }
-    if let Some(url) = &new.base_url {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(Error::InvalidInput(
-                "--base-url must start with http:// or https://".into(),
-            ));
-        }
-    }
-    if new.interval_secs < 60 {
+    let base_url = match &new.base_url {
+        Some(url) => Some(super::destination::check_base_url(url)?),
+        None => None,
+    };
+    if !(60..=MAX_INTERVAL_SECS).contains(&new.interval_secs) {
         return Err(Error::InvalidInput(
-            "the poll interval must be at least 1 minute".into(),
+            "the poll interval must be 1 minute to 7 days".into(),
         ));
     }
     if !(1..=366).contains(&new.backfill_days) {
@@ -109,25 +110,55 @@ pub fn add(store: &Store, new: &NewAccount, now: &str) -> Result<Account> {
             "the backfill must be 1 to 366 days".into(),
         ));
     }
+    Ok(NewAccount {
+        provider: new.provider.clone(),
+        credential_id: new.credential_id,
+        base_url,
+        interval_secs: new.interval_secs,
+        backfill_days: new.backfill_days,
+    })
+}
+
+/// Inserts a validated account; returns its id.
+pub(crate) fn insert_tx(tx: &Transaction<'_>, new: &NewAccount, now: &str) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO provider_accounts (provider, credential_id, base_url, interval_secs, backfill_days, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            new.provider,
+            new.credential_id,
+            new.base_url,
+            new.interval_secs,
+            new.backfill_days,
+            now
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Adds an account without the vault. A custom base URL added this way is not approved: no key is sent to it
+/// until [`crate::vault::Vault::set_provider_base_url`] approves it (with the vault unlocked, audited). The
+/// CLI adds such accounts through [`crate::vault::Vault::add_provider_account`] instead.
+pub fn add(store: &Store, new: &NewAccount, now: &str) -> Result<Account> {
+    let new = validate(new)?;
     store.write(|tx| {
-        tx.execute(
-            "INSERT INTO provider_accounts (provider, credential_id, base_url, interval_secs, backfill_days, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                new.provider,
-                new.credential_id,
-                new.base_url.as_deref().map(|u| u.trim_end_matches('/')),
-                new.interval_secs,
-                new.backfill_days,
-                now
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
+        let id = insert_tx(tx, &new, now)?;
         find_tx(tx, id)
     })
 }
 
-fn find_tx(tx: &Transaction<'_>, id: i64) -> Result<Account> {
+/// Notes on the account why it was not polled (shown by `providers status` and the desktop).
+pub fn record_refusal(store: &Store, id: i64, reason: &str, now: &str) -> Result<()> {
+    store.write(|tx| {
+        tx.execute(
+            "UPDATE provider_accounts SET last_error = ?2, last_error_at = ?3 WHERE id = ?1",
+            params![id, reason, now],
+        )?;
+        Ok(())
+    })
+}
+
+pub(crate) fn find_tx(tx: &Transaction<'_>, id: i64) -> Result<Account> {
     tx.query_row(&format!("{SELECT} WHERE a.id = ?1"), [id], from_row)
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("provider account {id}")))

@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod anthropic;
 pub mod breaker;
+pub mod destination;
 pub mod http;
 pub mod openai;
 pub mod openrouter;

@@ -152,10 +152,17 @@ impl Poller {
                 .map(|(k, v)| (k, Zeroizing::new(v)))
                 .collect(),
         );
-        let base = account
-            .base_url
-            .clone()
-            .unwrap_or_else(|| api.default_base_url().to_string());
+        let base = match account.base_url.as_deref() {
+            None => api.default_base_url().to_string(),
+            // A row edited in the database must not send the key in the clear.
+            Some(url) => match super::destination::check_base_url(url) {
+                Ok(url) => url,
+                Err(e) => {
+                    report.stopped = Some(format!("not polled: {e}"));
+                    return Ok(report);
+                }
+            },
+        };
         let mut breaker = account.breaker(
             self.policy.breaker_threshold,
             self.policy.breaker_cooldown.as_millis() as i64,

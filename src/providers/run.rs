@@ -1,7 +1,8 @@
 //! Poll runs over several accounts with keys from an unlocked vault: each credential is read (and audited)
 //! once per run, even when accounts share it, and each account's state is read afresh before it is polled (an
 //! account whose shared key was just refused is not tried again). The CLI's `poll` and the desktop's "Poll
-//! now" and scheduler call this.
+//! now" and scheduler call this. An account with a custom base URL is polled only when the vault approved that
+//! URL ([`Vault::destination_refusal`]); otherwise its key is not even read.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,6 +43,22 @@ pub async fn poll_account(
         // Poll reports the stop without a request; no key is read.
         let none = SecretString::new(String::new());
         return poller.poll(&account, &none, plan).await;
+    }
+    if let Some(reason) = vault.destination_refusal(&account)? {
+        // No key is read for a base URL the vault did not approve.
+        tracing::warn!(
+            target: "tallyvault::providers",
+            account = account.id,
+            "base URL not approved: account not polled"
+        );
+        let now = crate::audit::format_time(chrono::Utc::now());
+        accounts::record_refusal(&poller.store, account.id, &reason, &now)?;
+        return Ok(PollReport {
+            account_id: account.id,
+            provider: account.provider.clone(),
+            stopped: Some(reason),
+            ..PollReport::default()
+        });
     }
     let secret = match keys.entry(account.credential_id) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),

@@ -27,6 +27,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_provider_balances",
         include_str!("../../migrations/0005_provider_balances.sql"),
     ),
+    (
+        "0006_provider_destination",
+        include_str!("../../migrations/0006_provider_destination.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -282,6 +282,13 @@ impl Vault {
                 "a note must be at most {MAX_NOTE_BYTES} bytes"
             )));
         }
+        if let Some(expires) = &new.expires_at {
+            if chrono::NaiveDate::parse_from_str(expires, "%Y-%m-%d").is_err() {
+                return Err(Error::InvalidInput(
+                    "an expiry date must be YYYY-MM-DD".into(),
+                ));
+            }
+        }
         let provider = match new
             .provider
             .or_else(|| Provider::from_key(new.secret.expose()))

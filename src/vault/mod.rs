@@ -7,6 +7,7 @@
 
 mod backup;
 mod credentials;
+mod destinations;
 pub mod envfile;
 mod provider;
 
@@ -26,7 +27,7 @@ use crate::store::Store;
 
 pub use credentials::{
     find as find_credential, list as list_credentials, CredentialMeta, CredentialRef, ImportReport,
-    ImportedKey, NewCredential, Purpose, SkippedKey,
+    ImportedKey, NewCredential, Purpose, SkippedKey, MAX_SECRET_BYTES,
 };
 pub use provider::Provider;
 
@@ -52,6 +53,8 @@ pub mod action {
     pub const CREDENTIAL_IMPORT: &str = "credential.import_env";
     pub const SETTINGS_CHANGE: &str = "settings.change";
     pub const ANCHOR_RESET: &str = "audit.anchor_reset";
+    pub const PROVIDER_ACCOUNT_ADD: &str = "provider.account_add";
+    pub const PROVIDER_BASE_URL_CHANGE: &str = "provider.base_url_change";
 }
 
 struct Keys {
@@ -460,8 +463,8 @@ impl Vault {
         })
     }
 
-    /// Replaces the data key: re-encrypts every secret field and re-seals the whole audit chain under the new
-    /// sub-keys, in one transaction. Refuses when the audit log does not verify, so rotation never launders
+    /// Replaces the data key: re-encrypts every secret field (and provider accounts' approved base URLs) and
+    /// re-seals the whole audit chain under the new sub-keys, in one transaction. Refuses when the audit log does not verify, so rotation never launders
     /// tampering. Needs the password to wrap the new key.
     pub fn rotate_data_key(&self, password: &SecretString, policy: &KdfPolicy) -> Result<usize> {
         let report = self.verify_audit()?;
@@ -492,6 +495,7 @@ impl Vault {
             .trusted;
         let committed = self.store.write(|tx| {
             let count = credentials::reencrypt_all(tx, &old.field, &new.field)?;
+            destinations::reencrypt_all(tx, &old.field, &new.field)?;
             audit::rekey(tx, &old.audit_keys(), &new.audit_keys())?;
             let wrapped = crypto::seal(&kek, &aad, new.data.expose());
             tx.execute(

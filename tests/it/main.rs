@@ -16,6 +16,7 @@ mod leak;
 mod leak_scan;
 mod migrations;
 mod parity;
+mod provider_destination;
 mod providers_backfill;
 mod providers_breaker;
 mod providers_cli;

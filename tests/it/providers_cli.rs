@@ -320,3 +320,124 @@ fn add_poll_status_reconcile_and_a_refused_key() {
     }
     assert!(!status.contains(&secret) && !creds.contains(&secret) && !polled.contains(&secret));
 }
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+/// The audit events of one action, as JSON.
+fn audit_of(home: &std::path::Path, action: &str) -> String {
+    ok(home, &["audit", "list", "--json", "--action", action], None)
+}
+
+/// Where a key is sent is the vault's business: a custom base URL asks for the master password (a wrong one
+/// adds nothing), `http://` goes to this machine only, `set-url` changes it (audited), and an account whose URL
+/// was written into the database without the vault is not polled.
+#[test]
+fn base_urls_need_the_password_and_https() {
+    let dir = tempfile::tempdir().expect("dir");
+    let home = dir.path();
+    let secret = random_secret();
+    let fake = FakeProvider::start(&secret, 24);
+    ok(home, &["init"], None);
+    ok(
+        home,
+        &["creds", "add", "--label", "admin", "--provider", "openai"],
+        Some(&format!("{secret}\n")),
+    );
+    let add = |url: &str| -> Vec<String> {
+        [
+            "providers",
+            "add",
+            "openai",
+            "--credential",
+            "admin",
+            "--base-url",
+            url,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let accounts = || {
+        let store = Store::open(home).expect("store");
+        tallyvault::providers::accounts::list(&store).expect("list")
+    };
+
+    // A wrong password: nothing added.
+    let mut wrong = Command::new(env!("CARGO_BIN_EXE_tallyvault"));
+    let refused = wrong
+        .args(add(&fake.url))
+        .env("TALLYVAULT_HOME", home)
+        .env("TALLYVAULT_PASSWORD", "not the password")
+        .env("TALLYVAULT_INSECURE_TEST_KDF", "1000")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("wrong password"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(accounts().is_empty(), "a wrong password must add nothing");
+
+    // Cleartext to another host: refused, and nothing added.
+    let out = run(home, &strs(&add("http://collector.example.com")), None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("https://"));
+    assert!(accounts().is_empty());
+
+    // The right password: added, approved and audited.
+    let added = ok(home, &strs(&add(&fake.url)), None);
+    assert!(added.contains("added openai account 1"), "{added}");
+    let audit = audit_of(home, "provider.account_add");
+    assert!(audit.contains(&fake.url), "{audit}");
+
+    // set-url: http to another host refused; https accepted and audited.
+    let out = run(
+        home,
+        &["providers", "set-url", "1", "http://collector.example.com"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert_eq!(accounts()[0].base_url.as_deref(), Some(fake.url.as_str()));
+    let changed = ok(
+        home,
+        &["providers", "set-url", "1", "https://proxy.example.com/v1/"],
+        None,
+    );
+    assert!(
+        changed.contains("https://proxy.example.com/v1"),
+        "{changed}"
+    );
+    let audit = audit_of(home, "provider.base_url_change");
+    assert!(audit.contains("https://proxy.example.com/v1"), "{audit}");
+    assert!(audit.contains("previous_base_url"), "{audit}");
+
+    // The database edited to point at the fake host without the vault: the poll refuses it, sends nothing.
+    let conn = rusqlite::Connection::open(home.join("tallyvault.db")).expect("db");
+    conn.execute(
+        "UPDATE provider_accounts SET base_url = ?1 WHERE id = 1",
+        [&fake.url],
+    )
+    .expect("edit");
+    let polled = run(home, &["poll", "--json"], None);
+    let stdout = String::from_utf8_lossy(&polled.stdout);
+    assert!(stdout.contains("not approved"), "{stdout}");
+    assert_eq!(
+        fake.request_count(),
+        0,
+        "the key went to an unapproved host"
+    );
+    let audit = audit_of(home, "credential.use");
+    assert_eq!(
+        audit.trim(),
+        "[]",
+        "the key must not be read for an unapproved host"
+    );
+
+    // Back to the provider's own URL.
+    let reset = ok(home, &["providers", "set-url", "1", "--default"], None);
+    assert!(reset.contains("the provider's own URL"), "{reset}");
+    assert_eq!(accounts()[0].base_url, None);
+}

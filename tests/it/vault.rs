@@ -232,6 +232,16 @@ fn bad_credentials_are_refused_clearly() {
         .contains("already exists"));
     assert!(v.add_credential(new_credential("", "sk-proj-2")).is_err());
     assert!(v.add_credential(new_credential("empty", "  \n")).is_err());
+    let expiring = |date: &str| NewCredential {
+        expires_at: Some(date.to_string()),
+        ..new_credential("expiring", "sk-proj-3")
+    };
+    for bad in ["2026-02-30", "next year", "2026-1-5x"] {
+        let refused = v.add_credential(expiring(bad)).unwrap_err().to_string();
+        assert!(refused.contains("YYYY-MM-DD"), "{bad}: {refused}");
+    }
+    let added = v.add_credential(expiring("2027-01-31")).unwrap();
+    assert_eq!(added.expires_at.as_deref(), Some("2027-01-31"));
     assert!(matches!(
         v.read_secret(&CredentialRef::Label("none".into()), Purpose::Reveal),
         Err(Error::NotFound(_))

@@ -1,39 +1,28 @@
 //! The audit log: paged listing and verification.
 
-use chrono::{DateTime, Utc};
 use tallyvault::audit::Filter;
 use tauri::State;
 
-use crate::dto::{AuditPage, AuditQuery, AuditVerification, CommandError, CommandResult};
+use crate::dto::{AuditPage, AuditQuery, AuditVerification, CommandResult};
 use crate::state::AppState;
+use crate::validate;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
-const MAX_PAGE_SIZE: u32 = 500;
-
-fn parse_time(field: &str, value: Option<&str>) -> CommandResult<Option<DateTime<Utc>>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|_| {
-                CommandError::invalid_input(format!("{field}: {text:?} is not an RFC 3339 time"))
-            }),
-    }
-}
 
 /// A page of events, newest first. Asks the core for one more than the page holds, to know whether an older
 /// page exists.
 #[tauri::command(async)]
 pub fn audit_events(state: State<'_, AppState>, query: AuditQuery) -> CommandResult<AuditPage> {
-    let limit = query
-        .limit
-        .unwrap_or(DEFAULT_PAGE_SIZE)
-        .clamp(1, MAX_PAGE_SIZE);
+    let limit = validate::page_size(query.limit, DEFAULT_PAGE_SIZE, validate::MAX_AUDIT_PAGE)?;
+    validate::optional_name("action", query.action.as_deref())?;
     let filter = Filter {
-        since: parse_time("since", query.since.as_deref())?,
-        until: parse_time("until", query.until.as_deref())?,
+        since: validate::time("since", query.since.as_deref())?,
+        until: validate::time("until", query.until.as_deref())?,
         action: query.action.filter(|a| !a.trim().is_empty()),
-        credential_id: query.credential_id,
+        credential_id: query
+            .credential_id
+            .map(|id| validate::id("credentialId", id))
+            .transpose()?,
         limit: Some(limit + 1),
         before_seq: query.before_seq,
     };

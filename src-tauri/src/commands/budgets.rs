@@ -7,6 +7,7 @@ use tauri::{AppHandle, Runtime, State};
 use crate::dto::{Alert, BudgetInput, BudgetProgress, CommandResult};
 use crate::notify;
 use crate::state::AppState;
+use crate::validate;
 
 fn now_text() -> String {
     tallyvault::audit::format_time(Utc::now())
@@ -25,6 +26,7 @@ pub fn add_budget<R: Runtime>(
     state: State<'_, AppState>,
     input: BudgetInput,
 ) -> CommandResult<i64> {
+    validate::budget(&input)?;
     let store = state.store()?;
     let added = budgets::add(&store, input.spec()?, &now_text())?;
     let raised = budget::evaluate(&store, Utc::now(), state.timezone()?)?;
@@ -39,6 +41,8 @@ pub fn edit_budget<R: Runtime>(
     id: i64,
     input: BudgetInput,
 ) -> CommandResult<()> {
+    let id = validate::id("id", id)?;
+    validate::budget(&input)?;
     let store = state.store()?;
     budgets::edit(&store, &id.to_string(), input.spec()?, &now_text())?;
     let raised = budget::evaluate(&store, Utc::now(), state.timezone()?)?;
@@ -49,6 +53,7 @@ pub fn edit_budget<R: Runtime>(
 /// Deletes a budget; its alerts stay in the history.
 #[tauri::command(async)]
 pub fn delete_budget(state: State<'_, AppState>, id: i64) -> CommandResult<()> {
+    let id = validate::id("id", id)?;
     budgets::remove(&state.store()?, &id.to_string())?;
     Ok(())
 }
@@ -62,5 +67,6 @@ pub fn list_alerts(state: State<'_, AppState>, all: bool) -> CommandResult<Vec<A
 
 #[tauri::command(async)]
 pub fn acknowledge_alert(state: State<'_, AppState>, id: i64) -> CommandResult<Alert> {
+    let id = validate::id("id", id)?;
     Ok(alerts::acknowledge(&state.store()?, id, &now_text())?.into())
 }

@@ -9,6 +9,7 @@ use crate::dto::{
     RevealedSecret,
 };
 use crate::state::AppState;
+use crate::validate;
 
 /// Needs no key: metadata is not encrypted.
 #[tauri::command(async)]
@@ -27,18 +28,10 @@ pub fn list_providers() -> Vec<String> {
 
 /// The provider a pasted key's shape names, if any.
 #[tauri::command(async)]
-pub fn detect_provider(secret: String) -> Option<String> {
+pub fn detect_provider(secret: String) -> CommandResult<Option<String>> {
     let secret = SecretString::new(secret);
-    Provider::from_key(secret.expose()).map(|p| p.as_str().to_string())
-}
-
-fn parse_provider(name: Option<&str>) -> CommandResult<Option<Provider>> {
-    match name.map(str::trim).filter(|n| !n.is_empty()) {
-        None => Ok(None),
-        Some(name) => Provider::parse(name)
-            .map(Some)
-            .ok_or_else(|| CommandError::invalid_input(format!("unknown provider {name:?}"))),
-    }
+    validate::secret(secret.expose())?;
+    Ok(Provider::from_key(secret.expose()).map(|p| p.as_str().to_string()))
 }
 
 #[tauri::command(async)]
@@ -46,8 +39,10 @@ pub fn add_credential(
     state: State<'_, AppState>,
     input: NewCredentialInput,
 ) -> CommandResult<Credential> {
+    validate::secret(&input.secret)?;
+    validate::date("expiresAt", input.expires_at.as_deref())?;
     let new = NewCredential {
-        provider: parse_provider(input.provider.as_deref())?,
+        provider: validate::provider(input.provider.as_deref())?,
         label: input.label.clone(),
         secret: SecretString::new(input.secret.clone()),
         note: input.note.clone().filter(|n| !n.trim().is_empty()),
@@ -59,6 +54,7 @@ pub fn add_credential(
 /// Returns the secret to show it for a few seconds. Audited as a reveal.
 #[tauri::command(async)]
 pub fn reveal_secret(state: State<'_, AppState>, id: i64) -> CommandResult<RevealedSecret> {
+    let id = validate::id("id", id)?;
     let secret = state
         .vault()?
         .read_secret(&CredentialRef::Id(id), Purpose::Reveal)?;
@@ -71,6 +67,7 @@ pub fn reveal_secret(state: State<'_, AppState>, id: i64) -> CommandResult<Revea
 /// it is still there. Audited as a copy.
 #[tauri::command(async)]
 pub fn copy_secret(state: State<'_, AppState>, id: i64) -> CommandResult<CopyOutcome> {
+    let id = validate::id("id", id)?;
     let secret = state
         .vault()?
         .read_secret(&CredentialRef::Id(id), Purpose::Copy)?;
@@ -96,6 +93,8 @@ pub fn rotate_secret(
     secret: String,
 ) -> CommandResult<Credential> {
     let secret = SecretString::new(secret);
+    validate::secret(secret.expose())?;
+    let id = validate::id("id", id)?;
     Ok(state
         .vault()?
         .rotate_secret(&CredentialRef::Id(id), secret)?
@@ -104,6 +103,7 @@ pub fn rotate_secret(
 
 #[tauri::command(async)]
 pub fn delete_credential(state: State<'_, AppState>, id: i64) -> CommandResult<Credential> {
+    let id = validate::id("id", id)?;
     Ok(state
         .vault()?
         .delete_credential(&CredentialRef::Id(id))?
@@ -114,5 +114,6 @@ pub fn delete_credential(state: State<'_, AppState>, id: i64) -> CommandResult<C
 #[tauri::command(async)]
 pub fn import_env(state: State<'_, AppState>, text: String) -> CommandResult<ImportOutcome> {
     let text = SecretString::new(text);
+    validate::env_text(text.expose())?;
     Ok(state.vault()?.import_env(text.expose())?.into())
 }

@@ -5,6 +5,7 @@ use tauri::State;
 
 use crate::dto::{CommandError, CommandResult, Settings};
 use crate::state::{AppState, AUTO_LOCK_SETTING, MAX_AUTO_LOCK_MINUTES};
+use crate::validate;
 
 fn suggested_backup_path() -> String {
     let dir = directories::UserDirs::new()
@@ -46,7 +47,8 @@ pub fn export_backup(
     password: String,
 ) -> CommandResult<()> {
     let password = SecretString::new(password);
-    let path = super::new_file_path(&path)?;
+    validate::password(password.expose())?;
+    let path = validate::new_file_path(&path)?;
     Ok(state
         .vault()?
         .export_backup(&path, &password, &state.policy)?)

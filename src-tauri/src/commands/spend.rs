@@ -1,29 +1,30 @@
 //! Spend: the dashboard, its chart, the usage explorer and its exports, and "Scan now". None of these needs
 //! the vault unlocked: usage is not secret.
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use tallyvault::chart::{self, Breakdown, Theme};
 use tallyvault::dashboard::{self, DashboardQuery};
 use tallyvault::report::explore::{self, ExploreQuery, SortKey};
 use tauri::{AppHandle, Runtime, State};
 
-use super::new_file_path;
 use crate::dto::{
     ChartExport, CommandError, CommandResult, Dashboard, DashboardRequest, ExportOutcome,
     ScanResult, UsageFacets, UsagePage, UsageQuery,
 };
 use crate::notify;
 use crate::state::AppState;
+use crate::validate::{self, new_file_path};
 
 /// The dashboard chart's drawing size (the SVG scales to its box), and the exported PNG's.
 pub const CHART_SIZE: (u32, u32) = (960, 340);
 pub const PNG_SIZE: (u32, u32) = (1400, 520);
 
 fn dashboard_query(state: &AppState, days: u32, breakdown: &str) -> CommandResult<DashboardQuery> {
+    validate::name("breakdown", breakdown)?;
     Ok(DashboardQuery {
         now: Utc::now(),
         timezone: state.timezone()?,
-        chart_days: days,
+        chart_days: validate::chart_days(days)?,
         breakdown: Breakdown::parse(breakdown)?,
     })
 }
@@ -33,6 +34,7 @@ pub fn dashboard(
     state: State<'_, AppState>,
     request: DashboardRequest,
 ) -> CommandResult<Dashboard> {
+    validate::name("theme", &request.theme)?;
     let query = dashboard_query(&state, request.chart_days, &request.breakdown)?;
     let loaded = dashboard::load(&state.store()?, &query)?;
     Dashboard::new(loaded, Theme::parse(&request.theme)?, CHART_SIZE)
@@ -59,6 +61,7 @@ pub fn export_chart_png(
     state: State<'_, AppState>,
     export: ChartExport,
 ) -> CommandResult<ExportOutcome> {
+    validate::name("theme", &export.theme)?;
     let path = new_file_path(&export.path)?;
     let query = dashboard_query(&state, export.chart_days, &export.breakdown)?;
     let (from, to) = chart::last_days(
@@ -74,21 +77,11 @@ pub fn export_chart_png(
     })
 }
 
-fn parse_date(field: &str, value: Option<&str>) -> CommandResult<Option<NaiveDate>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                CommandError::invalid_input(format!("{field}: {text:?} is not YYYY-MM-DD"))
-            }),
-    }
-}
-
 fn explore_query(state: &AppState, query: &UsageQuery) -> CommandResult<ExploreQuery> {
+    let (since, until) = validate::usage_query(query)?;
     let mut q = ExploreQuery::new(state.timezone()?);
-    q.since = parse_date("since", query.since.as_deref())?;
-    q.until = parse_date("until", query.until.as_deref())?;
+    q.since = since;
+    q.until = until;
     q.sources = query.sources.clone();
     q.providers = query.providers.clone();
     q.models = query.models.clone();
@@ -148,6 +141,7 @@ pub fn scan_now<R: Runtime>(
 /// Suggested file names for exports, in the user's home directory.
 #[tauri::command(async)]
 pub fn suggested_export_path(kind: String) -> CommandResult<String> {
+    validate::name("kind", &kind)?;
     let extension = match kind.as_str() {
         "csv" => "csv",
         "png" => "png",

@@ -6,6 +6,7 @@ use tauri::State;
 
 use crate::dto::{CommandResult, UnlockOutcome, VaultStatus};
 use crate::state::AppState;
+use crate::validate;
 
 #[tauri::command(async)]
 pub fn vault_status(state: State<'_, AppState>) -> CommandResult<VaultStatus> {
@@ -20,6 +21,7 @@ pub fn vault_status(state: State<'_, AppState>) -> CommandResult<VaultStatus> {
 #[tauri::command(async)]
 pub fn create_vault(state: State<'_, AppState>, password: String) -> CommandResult<()> {
     let password = SecretString::new(password);
+    validate::password(password.expose())?;
     let vault = Vault::create(
         &state.data_dir,
         state.store()?,
@@ -34,6 +36,7 @@ pub fn create_vault(state: State<'_, AppState>, password: String) -> CommandResu
 #[tauri::command(async)]
 pub fn unlock_vault(state: State<'_, AppState>, password: String) -> CommandResult<UnlockOutcome> {
     let password = SecretString::new(password);
+    validate::password(password.expose())?;
     let (vault, report) = Vault::unlock(
         &state.data_dir,
         state.store()?,
