@@ -484,8 +484,12 @@ fn main() {
         Ok(report) => failures.push(format!("audit verify: {:?}", report.problem)),
         Err(e) => failures.push(format!("audit verify: {e}")),
     }
-    if failures.is_empty() {
+    if failures.is_empty() && ENFORCE_LATENCY {
         println!("load: all targets met");
+    } else if failures.is_empty() {
+        println!(
+            "load: no failed operation, no SQLITE_BUSY, audit verifies (latency is judged in a release build only)"
+        );
     } else {
         for f in &failures {
             eprintln!("load: FAILED: {f}");
