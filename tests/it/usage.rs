@@ -623,3 +623,22 @@ fn batched_upserts_keep_the_better_duplicate_inside_a_batch() {
     assert_eq!(stored.len(), 97);
     assert_eq!(stored, best);
 }
+
+/// Log files are listed in path order (component by component), whatever bytes sort before `/` in a name.
+#[test]
+fn log_files_are_listed_in_path_order() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "a/z.jsonl", "a-c/x.jsonl", "a.b/y.jsonl", "a b/w.jsonl", "a/b/v.jsonl", "a!/u.jsonl",
+        "b.jsonl", "a/b.jsonl", "a/b-/t.jsonl", "a/notes.txt",
+    ] {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "").unwrap();
+    }
+    let listed = tallyvault::sources::jsonl_files(dir.path());
+    let mut expected = listed.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert_eq!(listed.len(), 9, "{listed:?}");
+}
