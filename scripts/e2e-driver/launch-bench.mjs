@@ -8,7 +8,7 @@
 //    WebKit web and network processes): RSS and PSS (shared pages divided among the processes that map them).
 // Prints one JSON object.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session } from "./webdriver.mjs";
@@ -65,7 +65,29 @@ function processTree(root) {
 function memoryKb(pid) {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
   const get = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
-  return { rss: get("Rss"), pss: get("Pss") };
+  return { rss: get("Rss"), pss: get("Pss"), pssAnon: get("Pss_Anon"), pssFile: get("Pss_File"), pssShmem: get("Pss_Shmem") };
+}
+
+const processName = (pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+
+// PSS of every mapping of the tree, summed by what is mapped: a file's path, [heap], [stack], an anonymous
+// mapping, a memfd or a SysV/dma-buf region. Where the tree's memory goes, largest first.
+function pssByMapping(tree) {
+  const sums = new Map();
+  for (const pid of tree) {
+    let name = null;
+    for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+      const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (header) {
+        name = header[1] || "[anonymous]";
+        if (name.startsWith("/memfd:")) name = "[memfd]";
+        continue;
+      }
+      const pss = /^Pss:\s+(\d+) kB/.exec(line);
+      if (pss && name) sums.set(name, (sums.get(name) ?? 0) + Number(pss[1]));
+    }
+  }
+  return [...sums].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([mapping, kb]) => ({ mapping, pssMb: Math.round(kb / 102.4) / 10 }));
 }
 
 function appPid() {
@@ -109,8 +131,25 @@ try {
     if (i === runs - 1) {
       await new Promise((r) => setTimeout(r, 10_000));
       const tree = processTree(appPid());
-      const total = tree.map(memoryKb).reduce((a, b) => ({ rss: a.rss + b.rss, pss: a.pss + b.pss }), { rss: 0, pss: 0 });
-      result.memory = { processes: tree.length, rssMb: Math.round(total.rss / 1024), pssMb: Math.round(total.pss / 1024) };
+      const mb = (kb) => Math.round(kb / 102.4) / 10;
+      const perProcess = tree.map((pid) => {
+        const m = memoryKb(pid);
+        return { pid, name: processName(pid), rssMb: mb(m.rss), pssMb: mb(m.pss), pssAnonMb: mb(m.pssAnon), pssFileMb: mb(m.pssFile), pssShmemMb: mb(m.pssShmem), kb: m };
+      });
+      const total = perProcess.reduce((a, p) => ({ rss: a.rss + p.kb.rss, pss: a.pss + p.kb.pss }), { rss: 0, pss: 0 });
+      for (const p of perProcess) delete p.kb;
+      // BENCH_SMAPS_DIR=DIR keeps each process's /proc/PID/smaps for a closer look.
+      if (process.env.BENCH_SMAPS_DIR) {
+        mkdirSync(process.env.BENCH_SMAPS_DIR, { recursive: true });
+        for (const p of perProcess) writeFileSync(join(process.env.BENCH_SMAPS_DIR, `${p.name}.${p.pid}.smaps`), readFileSync(`/proc/${p.pid}/smaps`));
+      }
+      result.memory = {
+        processes: tree.length,
+        rssMb: Math.round(total.rss / 1024),
+        pssMb: Math.round(total.pss / 1024),
+        perProcess,
+        topMappings: pssByMapping(tree),
+      };
     }
     await session.end();
   }

@@ -61,3 +61,30 @@ export function colourStats(image) {
 export function looksDrawn(stats) {
   return stats.distinct >= 16 && stats.dominantShare < 0.97;
 }
+
+/** Decodes an X window dump (`xwd`, ZPixmap, 24 or 32 bits per pixel, true colour) into RGB pixels. */
+export function decodeXwd(bytes) {
+  const field = (i) => bytes.readUInt32BE(i * 4);
+  const [headerSize, format, width, height, byteOrder, bitsPerPixel, bytesPerLine, colours] =
+    [field(0), field(2), field(4), field(5), field(7), field(11), field(12), field(19)];
+  if (format !== 2 || (bitsPerPixel !== 32 && bitsPerPixel !== 24)) throw new Error("not a true-colour ZPixmap xwd");
+  const [redMask, greenMask, blueMask] = [field(14), field(15), field(16)];
+  const shift = (mask) => 31 - Math.clz32(mask & -mask);
+  const start = headerSize + colours * 12;
+  const step = bitsPerPixel / 8;
+  const pixels = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = start + y * bytesPerLine + x * step;
+      let value = 0;
+      for (let b = 0; b < step; b++) {
+        value = byteOrder === 0 ? value | (bytes[at + b] << (8 * b)) : (value << 8) | bytes[at + b];
+      }
+      const out = (y * width + x) * 3;
+      pixels[out] = ((value & redMask) >>> shift(redMask)) & 0xff;
+      pixels[out + 1] = ((value & greenMask) >>> shift(greenMask)) & 0xff;
+      pixels[out + 2] = ((value & blueMask) >>> shift(blueMask)) & 0xff;
+    }
+  }
+  return { width, height, channels: 3, pixels };
+}

@@ -4,12 +4,12 @@
 // known totals -> a budget the fixture crosses raises its alert -> lock -> a wrong password is refused with a
 // message -> unlock -> the audit log verifies. A screenshot of each page goes to ARTIFACT_DIR and must not be
 // blank.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Session } from "./webdriver.mjs";
-import { colourStats, decodePng, looksDrawn } from "./png.mjs";
+import { colourStats, decodePng, decodeXwd, looksDrawn } from "./png.mjs";
 
 const [binary, artifactDir] = process.argv.slice(2).map((p) => p && resolve(p));
 if (!binary || !artifactDir) {
@@ -82,9 +82,21 @@ async function waitForDriver() {
 
 let session;
 async function snapshot(name) {
-  const png = await session.screenshot();
-  writeFileSync(join(artifactDir, `${name}.png`), png);
-  const stats = colourStats(decodePng(png));
+  // WebKitWebDriver's screenshot can wait forever when the web view paints without compositing (the app sets
+  // WEBKIT_DISABLE_COMPOSITING_MODE to save memory; WebKitGTK 2.50), though the window is drawn: after 10 s the X
+  // display is captured instead (xwd, from x11-apps) and judged the same way.
+  const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 10_000).unref());
+  const png = await Promise.race([session.screenshot(), timeout]);
+  let image;
+  if (png) {
+    writeFileSync(join(artifactDir, `${name}.png`), png);
+    image = decodePng(png);
+  } else {
+    const xwd = execFileSync("xwd", ["-root", "-silent"], { maxBuffer: 64 << 20 });
+    writeFileSync(join(artifactDir, `${name}.xwd`), xwd);
+    image = decodeXwd(xwd);
+  }
+  const stats = colourStats(image);
   if (!looksDrawn(stats)) {
     throw new Error(`screenshot ${name} looks blank: ${stats.distinct} colours, ${(stats.dominantShare * 100).toFixed(1)}% one colour`);
   }

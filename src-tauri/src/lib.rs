@@ -8,6 +8,7 @@ pub mod clipboard;
 pub mod commands;
 pub mod dto;
 pub mod ingest;
+pub mod memory;
 pub mod notify;
 pub mod state;
 pub mod tray;
@@ -110,6 +111,7 @@ pub(crate) fn focus_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
 
 /// Runs the desktop app until the user quits.
 pub fn run() -> ExitCode {
+    memory::set_webkit_env();
     let data_dir = match state::data_dir_from_env() {
         Ok(dir) => dir,
         Err(e) => {
@@ -127,6 +129,10 @@ pub fn run() -> ExitCode {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
         .setup(|app| {
+            #[cfg(target_os = "linux")]
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.with_webview(|webview| memory::tune_webview(&webview.inner()));
+            }
             spawn_auto_lock(app.handle().clone());
             background::spawn_watcher(app.handle().clone());
             background::spawn_poll_scheduler(app.handle().clone());
