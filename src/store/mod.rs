@@ -69,12 +69,8 @@ impl Store {
         migrate(&mut first)?;
         drop(first);
         let manager = SqliteConnectionManager::file(path).with_init(init_connection);
-        // Connections open on demand and the ones above two close after a minute idle: each holds its own
-        // page cache (up to 64 MB), which an idle desktop app should not keep.
         let pool = Pool::builder()
             .max_size(8)
-            .min_idle(Some(2))
-            .idle_timeout(Some(Duration::from_secs(60)))
             .connection_timeout(Duration::from_secs(30))
             .build(manager)?;
         let store = Store {
