@@ -629,8 +629,16 @@ fn batched_upserts_keep_the_better_duplicate_inside_a_batch() {
 fn log_files_are_listed_in_path_order() {
     let dir = tempfile::tempdir().unwrap();
     for name in [
-        "a/z.jsonl", "a-c/x.jsonl", "a.b/y.jsonl", "a b/w.jsonl", "a/b/v.jsonl", "a!/u.jsonl",
-        "b.jsonl", "a/b.jsonl", "a/b-/t.jsonl", "a/notes.txt",
+        "a/z.jsonl",
+        "a-c/x.jsonl",
+        "a.b/y.jsonl",
+        "a b/w.jsonl",
+        "a/b/v.jsonl",
+        "a!/u.jsonl",
+        "b.jsonl",
+        "a/b.jsonl",
+        "a/b-/t.jsonl",
+        "a/notes.txt",
     ] {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
