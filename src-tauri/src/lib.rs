@@ -134,6 +134,8 @@ pub fn run() -> ExitCode {
                 let _ = window.with_webview(|webview| memory::tune_webview(&webview.inner()));
             }
             spawn_auto_lock(app.handle().clone());
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            memory::spawn_trimmer();
             background::spawn_watcher(app.handle().clone());
             background::spawn_poll_scheduler(app.handle().clone());
             // A desktop without a tray (no status notifier host) still has the window.

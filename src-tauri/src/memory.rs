@@ -67,6 +67,24 @@ pub fn set_webkit_env() {
     }
 }
 
+/// How often the app hands memory freed since the last time back to the system.
+pub const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Hands memory freed after bursts of work (a scan, a poll, a dashboard load) back to the system now and then:
+/// glibc keeps it in its per-thread arenas otherwise, and an idle app would hold its busiest moment's heap.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn spawn_trimmer() {
+    let _ = std::thread::Builder::new()
+        .name("malloc-trim".into())
+        .spawn(|| loop {
+            std::thread::sleep(TRIM_EVERY);
+            // SAFETY: malloc_trim only releases free memory of glibc's own arenas; it takes no pointers.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        });
+}
+
 /// Applies the web view's memory settings (called once the main window's web view exists).
 #[cfg(target_os = "linux")]
 pub fn tune_webview(webview: &webkit2gtk::WebView) {
