@@ -1,14 +1,15 @@
 //! The dashboard's one query: spend today, this week and this month in the user's zone (exact money, unpriced
 //! usage told apart), the month's forecast with its interval, budgets' progress, open alerts, and the daily
-//! series the chart draws. One read of the hourly rollups serves the totals, the chart and the forecast's
-//! history, so it stays fast on a store of a million records. Time and the zone are passed in.
+//! series the chart draws. Two reads of the hourly rollups: the days of the totals and the chart, per source,
+//! provider, model and project; and months of daily totals for the forecast and every budget at once. It stays
+//! fast on a store of a million records. Time and the zone are passed in.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::budget::period::{local_date, period_at, PeriodKind};
-use crate::budget::{self, alerts, Alert, BudgetStatus};
+use crate::budget::{self, alerts, Alert, BudgetStatus, Scope};
 use crate::chart::{Breakdown, DailySpend};
 use crate::error::{Error, Result};
 use crate::forecast::{self, PeriodProjection};
@@ -88,25 +89,39 @@ pub fn load(store: &Store, query: &DashboardQuery) -> Result<Dashboard> {
     let today = local_date(tz, now);
     let week = period_at(PeriodKind::Week, 1, tz, now)?;
     let month = period_at(PeriodKind::Month, 1, tz, now)?;
-    let (history_from, _) = forecast::history_range(PeriodKind::Month, 1, tz, now)?;
     let chart_from = today - Duration::days(i64::from(query.chart_days) - 1);
-    let from = history_from.min(chart_from).min(week.start);
+    let from = chart_from.min(week.start).min(month.start);
 
+    // The totals and the chart: this month, this week and the chart's days, per source, provider, model and
+    // project.
     let mut report_query = ReportQuery::new(Grouping::Daily, *tz);
     report_query.since = Some(from);
     report_query.until = Some(today);
     let buckets = report::day_buckets(store, &report_query)?;
 
-    let mut totals: Vec<(NaiveDate, Money)> = from
-        .iter_days()
-        .take_while(|d| *d <= today)
-        .map(|d| (d, Money::ZERO))
-        .collect();
-    for b in &buckets {
-        if let Some(slot) = totals.get_mut((b.date - from).num_days() as usize) {
-            slot.1 += b.amounts.cost;
+    // The month's forecast reads months of daily totals of all local usage: from the chart's read when the chart
+    // covers them (a long chart), else from the same read of the store as every budget's status.
+    let (history_from, tomorrow) = forecast::history_range(PeriodKind::Month, 1, tz, now)?;
+    let (budgets, totals) = if from <= history_from {
+        let mut totals: Vec<(NaiveDate, Money)> = from
+            .iter_days()
+            .take_while(|d| *d < tomorrow)
+            .map(|d| (d, Money::ZERO))
+            .collect();
+        for b in &buckets {
+            if let Some(slot) = totals.get_mut((b.date - from).num_days() as usize) {
+                slot.1 += b.amounts.cost;
+            }
         }
-    }
+        (budget::status(store, now, tz)?, totals)
+    } else {
+        budget::status_and_totals(
+            store,
+            now,
+            tz,
+            Some((&Scope::default(), history_from, tomorrow)),
+        )?
+    };
     let forecast = forecast::project_totals(&totals, tz, now, PeriodKind::Month, 1, None)?;
 
     Ok(Dashboard {
@@ -115,7 +130,7 @@ pub fn load(store: &Store, query: &DashboardQuery) -> Result<Dashboard> {
         week: SpendTotal::over(&buckets, week.start, today),
         month: SpendTotal::over(&buckets, month.start, today),
         forecast,
-        budgets: budget::status(store, now, tz)?,
+        budgets,
         alerts: alerts::list(store, false)?
             .into_iter()
             .filter(|a| a.state == budget::AlertState::Open)

@@ -49,8 +49,22 @@ fn percent(spent: Money, amount: Money) -> f64 {
 
 /// Every budget's status at `now`, from one read of the store whatever the number of budgets.
 pub fn status(store: &Store, now: DateTime<Utc>, tz: &Tz) -> Result<Vec<BudgetStatus>> {
+    Ok(status_and_totals(store, now, tz, None)?.0)
+}
+
+/// Cost per local day, oldest first, without gaps.
+pub type DailyTotals = Vec<(NaiveDate, Money)>;
+
+/// Every budget's status at `now` and, from the same read of the store, the daily totals of `extra` over
+/// [from, to) and at least every budget's history (the dashboard's overall forecast reads its history this way).
+pub fn status_and_totals(
+    store: &Store,
+    now: DateTime<Utc>,
+    tz: &Tz,
+    extra: Option<(&Scope, NaiveDate, NaiveDate)>,
+) -> Result<(Vec<BudgetStatus>, DailyTotals)> {
     let budgets = budgets::list(store)?;
-    let mut range: Option<(NaiveDate, NaiveDate)> = None;
+    let mut range = extra.map(|(_, from, to)| (from, to));
     for b in &budgets {
         let (from, to) = forecast::history_range(b.period, b.cycle_day, tz, now)?;
         range = Some(match range {
@@ -59,11 +73,18 @@ pub fn status(store: &Store, now: DateTime<Utc>, tz: &Tz) -> Result<Vec<BudgetSt
         });
     }
     let Some((from, to)) = range else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
-    let scopes: Vec<&Scope> = budgets.iter().map(|b| &b.scope).collect();
-    let totals = forecast::scoped_daily_totals(store, tz, &scopes, from, to)?;
-    budgets
+    let mut scopes: Vec<&Scope> = budgets.iter().map(|b| &b.scope).collect();
+    if let Some((scope, _, _)) = extra {
+        scopes.push(scope);
+    }
+    let mut totals = forecast::scoped_daily_totals(store, tz, &scopes, from, to)?;
+    let extra_totals = match extra {
+        Some(_) => totals.pop().unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let statuses = budgets
         .into_iter()
         .zip(totals)
         .map(|(budget, totals)| {
@@ -86,7 +107,8 @@ pub fn status(store: &Store, now: DateTime<Utc>, tz: &Tz) -> Result<Vec<BudgetSt
                 projection,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok((statuses, extra_totals))
 }
 
 fn crossed(spent: Money, amount: Money, threshold: u32) -> bool {

@@ -12,5 +12,5 @@ pub mod webhook;
 
 pub use alerts::{Alert, AlertEvent, AlertState};
 pub use budgets::{parse_thresholds, Budget, BudgetSpec, Scope, DEFAULT_THRESHOLDS};
-pub use engine::{evaluate, status, BudgetStatus};
+pub use engine::{evaluate, status, status_and_totals, BudgetStatus};
 pub use period::{period_at, Period, PeriodKind};
