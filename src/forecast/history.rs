@@ -203,12 +203,25 @@ pub fn scoped_daily_totals(
 ) -> Result<Vec<Vec<(NaiveDate, Money)>>> {
     let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d < to).collect();
     let mut totals = vec![vec![Money::ZERO; days.len()]; scopes.len()];
-    if scopes.is_empty() || days.is_empty() {
-        return Ok(totals
-            .into_iter()
-            .map(|t| days.iter().copied().zip(t).collect())
-            .collect());
+    if !scopes.is_empty() && !days.is_empty() {
+        add_scoped_costs(store, tz, scopes, from, to, &mut totals)?;
     }
+    Ok(totals
+        .into_iter()
+        .map(|t| days.iter().copied().zip(t).collect())
+        .collect())
+}
+
+/// Adds each day's cost in each scope to `totals[scope][day]` (days counted from `from`, to before `to`).
+fn add_scoped_costs(
+    store: &Store,
+    tz: &Tz,
+    scopes: &[&Scope],
+    from: NaiveDate,
+    to: NaiveDate,
+    totals: &mut [Vec<Money>],
+) -> Result<()> {
+    let day_count = totals.first().map_or(0, Vec::len);
     let start = local_midnight(tz, from).timestamp_millis();
     let end = local_midnight(tz, to).timestamp_millis();
     // Columns as in `quarter_hour_sql`: bucket, provider, model, cost, ..., source (8), project (9).
@@ -242,7 +255,7 @@ pub fn scoped_daily_totals(
             };
             let Some(day) = usize::try_from((date - from).num_days())
                 .ok()
-                .filter(|d| *d < days.len())
+                .filter(|d| *d < day_count)
             else {
                 continue;
             };
@@ -267,11 +280,7 @@ pub fn scoped_daily_totals(
             }
         }
         Ok(())
-    })?;
-    Ok(totals
-        .into_iter()
-        .map(|t| days.iter().copied().zip(t).collect())
-        .collect())
+    })
 }
 
 /// Total cost per local day over [from, to), with a zero for every day without usage.
