@@ -60,7 +60,7 @@ fn fill(store: &Store, records: usize, end_ms: i64) {
             cost_origin: CostOrigin::Reported,
             reported_cost: Some(cost),
             fast: false,
-            message_id: None,
+            message_key: None,
             sidechain: false,
             origin_path: None,
         });

@@ -76,7 +76,7 @@ fn record(i: u64, now_ms: i64, source: &str) -> UsageRecord {
         cost_origin: CostOrigin::Calculated,
         reported_cost: None,
         fast: false,
-        message_id: None,
+        message_key: None,
         sidechain: false,
         origin_path: None,
     }

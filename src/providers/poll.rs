@@ -496,7 +496,7 @@ impl Poller {
                     },
                     reported_cost: row.reported_cost,
                     fast: false,
-                    message_id: None,
+                    message_key: None,
                     sidechain: false,
                     origin_path: Some(origin.clone()),
                 }

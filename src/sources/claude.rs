@@ -303,7 +303,7 @@ pub fn parse_line(
         cost_origin,
         reported_cost: reported,
         fast,
-        message_id: message_id.map(Cow::into_owned),
+        message_key: message_id.as_deref().map(crate::usage::message_key),
         sidechain,
         origin_path,
     })

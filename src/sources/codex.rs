@@ -295,7 +295,7 @@ impl<'a> FileParser<'a> {
             cost_origin,
             reported_cost: None,
             fast: false,
-            message_id: None,
+            message_key: None,
             sidechain: false,
             origin_path: None,
         }

@@ -392,7 +392,7 @@ pub fn read_from<R: std::io::Read>(
             cost_origin,
             reported_cost: reported,
             fast: false,
-            message_id: None,
+            message_key: None,
             sidechain: false,
             origin_path: None,
         });

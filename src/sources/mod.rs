@@ -441,16 +441,18 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn write_results(tx: &Transaction<'_>, results: &[FileResult], now: &str) -> Result<usize> {
+fn write_results(
+    tx: &Transaction<'_>,
+    upserter: &mut usage::Upserter,
+    results: &[FileResult],
+    now: &str,
+) -> Result<usize> {
     for r in results.iter().filter(|r| r.reread) {
         usage::forget_origin(tx, &r.job.path.to_string_lossy())?;
     }
-    // All the chunk's records in one batched upsert, in time order (the ts index grows at its end; a stable
-    // sort keeps file order among equal times, so the first of two equal duplicates stays the one kept).
-    let mut records: Vec<&usage::UsageRecord> =
-        results.iter().flat_map(|r| r.records.iter()).collect();
-    records.sort_by_key(|r| r.ts_ms);
-    let written = usage::upsert_refs(tx, &records, Conflict::KeepBetter)?;
+    // In path and line order: of two equal duplicates, the first read is kept.
+    let records: Vec<&usage::UsageRecord> = results.iter().flat_map(|r| r.records.iter()).collect();
+    let written = upserter.write(tx, &records)?;
     for r in results {
         let path = r.job.path.to_string_lossy();
         tx.prepare_cached(
@@ -516,19 +518,26 @@ pub fn scan(
         let _turn = writer_store.write_gate();
         let mut conn = writer_store.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let deferred = usage::defer_indexes(&tx)?;
+        let mut upserter = usage::Upserter::new(&tx, Conflict::KeepBetter)?;
         let mut written = 0;
         let mut files = 0;
         let mut upserting = std::time::Duration::ZERO;
         for chunk in receiver {
             files += chunk.len();
             let at = Instant::now();
-            written += write_results(&tx, &chunk, &writer_now)?;
+            written += write_results(&tx, &mut upserter, &chunk, &writer_now)?;
             upserting += at.elapsed();
         }
         if files == 0 {
             // Nothing was read: leave the database untouched (no commit, no fsync).
             return Ok(0);
         }
+        let at = Instant::now();
+        if let Some(deferred) = deferred {
+            usage::restore_indexes(&tx, deferred)?;
+        }
+        let indexing = at.elapsed();
         let at = Instant::now();
         usage::drop_shadowed_sidechains(&tx)?;
         let shadowing = at.elapsed();
@@ -540,6 +549,7 @@ pub fn scan(
         tracing::debug!(
             target: "tallyvault::scan",
             upsert_ms = upserting.as_millis() as u64,
+            index_ms = indexing.as_millis() as u64,
             shadow_ms = shadowing.as_millis() as u64,
             rollups_ms = rollups.as_millis() as u64,
             commit_ms = at.elapsed().as_millis() as u64,

@@ -2,7 +2,9 @@
 //! from the source's natural key, so ingesting the same data again is an upsert that changes nothing.
 //! Hourly rollups are refreshed in the same transaction as every ingest (triggers mark the stale hours).
 
-use rusqlite::{params, Transaction};
+use std::collections::HashMap;
+
+use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -91,7 +93,8 @@ pub struct UsageRecord {
     pub cost_origin: CostOrigin,
     pub reported_cost: Option<Money>,
     pub fast: bool,
-    pub message_id: Option<String>,
+    /// [`message_key`] of the message id, where the source has one (Claude Code).
+    pub message_key: Option<i64>,
     pub sidechain: bool,
     pub origin_path: Option<String>,
 }
@@ -103,6 +106,11 @@ impl UsageRecord {
             self.tokens.total() as i64,
             self.cost.map_or(0, Money::nanos),
         )
+    }
+
+    fn rank3(&self) -> Rank {
+        let (tokens, cost) = self.rank();
+        (tokens, cost, self.fast)
     }
 }
 
@@ -129,40 +137,31 @@ const COLUMNS: &str = "id, source, provider, model, project, session, ts, input_
     cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos, cost_origin, \
     reported_cost_nanos, fast, message_key, sidechain, rank_tokens, rank_cost, origin_path";
 
-fn upsert_sql(conflict: Conflict, rows: usize) -> String {
-    let updates = COLUMNS
-        .split(", ")
-        .filter(|c| *c != "id")
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let condition = match conflict {
-        Conflict::KeepBetter => {
-            " WHERE (excluded.rank_tokens, excluded.rank_cost, excluded.fast) > \
-             (usage_records.rank_tokens, usage_records.rank_cost, usage_records.fast)"
-        }
-        Conflict::Replace => "",
-    };
+fn insert_sql(rows: usize) -> String {
     let row = format!("({})", vec!["?"; UPSERT_COLUMNS].join(", "));
     let values = vec![row.as_str(); rows].join(", ");
-    format!(
-        "INSERT INTO usage_records ({COLUMNS}) VALUES {values} ON CONFLICT(id) DO UPDATE SET {updates}{condition}"
-    )
+    format!("INSERT OR IGNORE INTO usage_records ({COLUMNS}) VALUES {values}")
+}
+
+fn update_sql() -> String {
+    let sets = COLUMNS
+        .split(", ")
+        .enumerate()
+        .filter(|(_, c)| *c != "id")
+        .map(|(i, c)| format!("{c} = ?{}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("UPDATE usage_records SET {sets} WHERE id = ?1")
 }
 
 const UPSERT_COLUMNS: usize = 23;
 
 /// Records per multi-row INSERT: one statement per row costs more than the B-tree work it does (binding,
-/// stepping, a statement journal each), so rows go in batches. Rows of a batch that collide with each
-/// other are resolved by the same ON CONFLICT rule, in order.
-const UPSERT_BATCH: usize = 64;
+/// stepping).
+const INSERT_BATCH: usize = 64;
 
 /// One record's column values, in `COLUMNS` order, borrowing its strings.
-fn upsert_values<'a>(
-    r: &'a UsageRecord,
-    key: Option<i64>,
-    out: &mut Vec<rusqlite::types::ToSqlOutput<'a>>,
-) {
+fn upsert_values<'a>(r: &'a UsageRecord, out: &mut Vec<rusqlite::types::ToSqlOutput<'a>>) {
     use rusqlite::types::{ToSqlOutput, ValueRef};
     fn int(v: i64) -> ToSqlOutput<'static> {
         ToSqlOutput::Borrowed(ValueRef::Integer(v))
@@ -193,7 +192,7 @@ fn upsert_values<'a>(
         text(r.cost_origin.as_str()),
         opt(r.reported_cost.map(Money::nanos)),
         int(r.fast as i64),
-        opt(key),
+        opt(r.message_key),
         int(r.sidechain as i64),
         int(rank_tokens),
         int(rank_cost),
@@ -214,47 +213,190 @@ pub fn upsert_refs(
     records: &[&UsageRecord],
     conflict: Conflict,
 ) -> Result<usize> {
-    use rusqlite::types::ToSqlOutput;
-    let mut changed = 0;
-    let mut hours: Vec<i64> = records
-        .iter()
-        .map(|r| r.ts_ms.div_euclid(3_600_000))
-        .collect();
-    hours.sort_unstable();
-    hours.dedup();
-    let mut mark =
-        tx.prepare_cached("INSERT OR IGNORE INTO usage_dirty_hours (hour) VALUES (?1)")?;
-    for hour in hours {
-        mark.execute([hour])?;
+    let mut writer = Upserter::new(tx, conflict)?;
+    writer.write(tx, records)
+}
+
+/// What decides between two records with one id (see [`UsageRecord::rank`]).
+type Rank = (i64, i64, bool);
+
+/// Upserts records into `usage_records` over any number of calls within one transaction.
+///
+/// Collisions are resolved here, not by an `ON CONFLICT` clause: `usage_records` has constraints and an
+/// update trigger, so every multi-row upsert statement first copies each already-written page it touches to
+/// a statement journal (a first scan of 200,000 records made 880,000 page writes to a temp file that way,
+/// most of its time). Here new records go in with `INSERT OR IGNORE` batches, which cannot abort and need
+/// no statement journal, and the few that replace a stored record with `UPDATE`s by id. The ranks of the
+/// ids written through one upserter are kept (about 40 bytes per record), so the store is asked about an
+/// id only when it held records before the transaction's first write.
+pub struct Upserter {
+    conflict: Conflict,
+    /// Whether `usage_records` had rows when this upserter started: if not, an id not seen here is new.
+    probe: bool,
+    seen: HashMap<i64, Rank>,
+}
+
+impl Upserter {
+    pub fn new(tx: &Transaction<'_>, conflict: Conflict) -> Result<Upserter> {
+        let probe = tx.query_row("SELECT EXISTS (SELECT 1 FROM usage_records)", [], |r| {
+            r.get::<_, bool>(0)
+        })?;
+        Ok(Upserter {
+            conflict,
+            probe,
+            seen: HashMap::new(),
+        })
     }
-    let keys: Vec<Option<i64>> = records
-        .iter()
-        .map(|r| r.message_id.as_deref().map(message_key))
-        .collect();
-    let mut params: Vec<ToSqlOutput<'_>> = Vec::with_capacity(UPSERT_BATCH * UPSERT_COLUMNS);
-    let full = records.len() / UPSERT_BATCH * UPSERT_BATCH;
-    if full > 0 {
-        let mut batch = tx.prepare_cached(&upsert_sql(conflict, UPSERT_BATCH))?;
-        for (chunk, chunk_keys) in records[..full]
-            .chunks(UPSERT_BATCH)
-            .zip(keys[..full].chunks(UPSERT_BATCH))
+
+    fn wins(&self, new: Rank, old: Rank) -> bool {
+        match self.conflict {
+            Conflict::KeepBetter => new > old,
+            Conflict::Replace => true,
+        }
+    }
+
+    /// Writes `records` (in order: of two equal duplicates the first is kept). Returns how many rows were
+    /// inserted or changed.
+    pub fn write(&mut self, tx: &Transaction<'_>, records: &[&UsageRecord]) -> Result<usize> {
+        use rusqlite::types::ToSqlOutput;
+        let mut inserts: Vec<&UsageRecord> = Vec::new();
+        let mut updates: Vec<&UsageRecord> = Vec::new();
+        // Where a record of this call already sits in `inserts` (true) or `updates` (false).
+        let mut pending: HashMap<i64, (bool, usize)> = HashMap::new();
         {
-            params.clear();
-            for (r, key) in chunk.iter().zip(chunk_keys) {
-                upsert_values(r, *key, &mut params);
+            let mut lookup = tx.prepare_cached(
+                "SELECT rank_tokens, rank_cost, fast FROM usage_records WHERE id = ?1",
+            )?;
+            for r in records {
+                let rank = r.rank3();
+                if let Some(&(insert, i)) = pending.get(&r.id) {
+                    let slot = if insert {
+                        &mut inserts[i]
+                    } else {
+                        &mut updates[i]
+                    };
+                    if self.wins(rank, slot.rank3()) {
+                        *slot = r;
+                        self.seen.insert(r.id, rank);
+                    }
+                    continue;
+                }
+                let known = match self.seen.get(&r.id) {
+                    Some(k) => Some(*k),
+                    None if self.probe => lookup
+                        .query_row([r.id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                        .optional()?,
+                    None => None,
+                };
+                match known {
+                    None => {
+                        pending.insert(r.id, (true, inserts.len()));
+                        inserts.push(r);
+                        self.seen.insert(r.id, rank);
+                    }
+                    Some(old) if self.wins(rank, old) => {
+                        pending.insert(r.id, (false, updates.len()));
+                        updates.push(r);
+                        self.seen.insert(r.id, rank);
+                    }
+                    Some(old) => {
+                        self.seen.insert(r.id, old);
+                    }
+                }
             }
-            changed += batch.execute(rusqlite::params_from_iter(params.iter()))?;
         }
-    }
-    if full < records.len() {
-        let mut one = tx.prepare_cached(&upsert_sql(conflict, 1))?;
-        for (r, key) in records[full..].iter().zip(&keys[full..]) {
+        // New hours for the rollup refresh (SQL's truncating division, as the triggers and rollups use; the
+        // triggers mark an updated row's old hour).
+        let mut hours: Vec<i64> = inserts
+            .iter()
+            .chain(&updates)
+            .map(|r| r.ts_ms / 3_600_000)
+            .collect();
+        hours.sort_unstable();
+        hours.dedup();
+        let mut mark =
+            tx.prepare_cached("INSERT OR IGNORE INTO usage_dirty_hours (hour) VALUES (?1)")?;
+        for hour in hours {
+            mark.execute([hour])?;
+        }
+        let mut params: Vec<ToSqlOutput<'_>> = Vec::with_capacity(INSERT_BATCH * UPSERT_COLUMNS);
+        let mut inserted = 0;
+        let full = inserts.len() / INSERT_BATCH * INSERT_BATCH;
+        fn run<'a>(
+            stmt: &mut rusqlite::CachedStatement<'_>,
+            rows: &[&'a UsageRecord],
+            params: &mut Vec<rusqlite::types::ToSqlOutput<'a>>,
+        ) -> Result<usize> {
             params.clear();
-            upsert_values(r, *key, &mut params);
-            changed += one.execute(rusqlite::params_from_iter(params.iter()))?;
+            for r in rows {
+                upsert_values(r, params);
+            }
+            Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))?)
         }
+        if full > 0 {
+            let mut batch = tx.prepare_cached(&insert_sql(INSERT_BATCH))?;
+            for chunk in inserts[..full].chunks(INSERT_BATCH) {
+                inserted += run(&mut batch, chunk, &mut params)?;
+            }
+        }
+        if full < inserts.len() {
+            let mut one = tx.prepare_cached(&insert_sql(1))?;
+            for r in &inserts[full..] {
+                inserted += run(&mut one, std::slice::from_ref(r), &mut params)?;
+            }
+        }
+        if inserted != inserts.len() {
+            return Err(crate::error::Error::Integrity(format!(
+                "{} of {} new usage records were already stored",
+                inserts.len() - inserted,
+                inserts.len()
+            )));
+        }
+        let mut update = tx.prepare_cached(&update_sql())?;
+        for r in &updates {
+            inserted += run(&mut update, std::slice::from_ref(r), &mut params)?;
+        }
+        Ok(inserted)
     }
-    Ok(changed)
+}
+
+/// Secondary indexes of `usage_records` set aside while a large first ingest writes (see [`defer_indexes`]).
+#[derive(Debug)]
+pub struct DeferredIndexes(Vec<String>);
+
+/// When `usage_records` is empty, drops its secondary indexes (not the unique id the upserts need) and
+/// returns their definitions for [`restore_indexes`]: building an index from all its rows at once is a sort
+/// and a bottom-up fill, much cheaper than as many random insertions. Both happen in the caller's
+/// transaction, so a failed or interrupted ingest leaves the indexes as they were.
+pub fn defer_indexes(tx: &Transaction<'_>) -> Result<Option<DeferredIndexes>> {
+    let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM usage_records)", [], |r| {
+        r.get(0)
+    })?;
+    if !empty {
+        return Ok(None);
+    }
+    let indexes: Vec<(String, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name = 'usage_records' AND sql IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (name, _) in &indexes {
+        tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    Ok(Some(DeferredIndexes(
+        indexes.into_iter().map(|(_, sql)| sql).collect(),
+    )))
+}
+
+/// Builds again the indexes [`defer_indexes`] dropped.
+pub fn restore_indexes(tx: &Transaction<'_>, deferred: DeferredIndexes) -> Result<()> {
+    for sql in deferred.0 {
+        tx.execute_batch(&sql)?;
+    }
+    Ok(())
 }
 
 /// Drops sidechain records whose message also exists as a main-chain record: Claude Code repeats a
@@ -285,7 +427,9 @@ const ROLLUP_SUMS: &str = "SUM(r.input_tokens), SUM(r.cache_write_5m), SUM(r.cac
     SUM(CASE WHEN r.cost_nanos IS NULL THEN r.requests ELSE 0 END), \
     SUM(CASE WHEN r.cost_origin = 'reported' THEN r.requests ELSE 0 END)";
 
-/// Rebuilds the hourly rollups of every hour marked stale, and clears the marks. When most hours are stale
+/// Rebuilds the hourly rollups of every hour marked stale, and clears the marks. An hour is `ts / 3600000` in
+/// SQL's division, which truncates towards zero (hour 0 spans the hour either side of the epoch), everywhere
+/// hours are computed. When most hours are stale
 /// (a first scan), one pass over all records is cheaper than a range query per hour.
 pub fn refresh_rollups(tx: &Transaction<'_>) -> Result<usize> {
     let (dirty, total): (i64, i64) = tx.query_row(
@@ -298,14 +442,7 @@ pub fn refresh_rollups(tx: &Transaction<'_>) -> Result<usize> {
     }
     let rows = if dirty * 2 > total {
         tx.execute("DELETE FROM usage_hourly", [])?;
-        tx.execute(
-            &format!(
-                "INSERT INTO usage_hourly ({ROLLUP_COLUMNS})
-                 SELECT r.ts / 3600000 AS h, r.source, r.provider, r.model, r.fast, r.project, {ROLLUP_SUMS}
-                 FROM usage_records r GROUP BY h, r.source, r.provider, r.model, r.fast, r.project"
-            ),
-            [],
-        )?
+        rebuild_all_rollups(tx)?
     } else {
         tx.execute(
             "DELETE FROM usage_hourly WHERE hour IN (SELECT hour FROM usage_dirty_hours)",
@@ -316,7 +453,8 @@ pub fn refresh_rollups(tx: &Transaction<'_>) -> Result<usize> {
                 "INSERT INTO usage_hourly ({ROLLUP_COLUMNS})
                  SELECT d.hour, r.source, r.provider, r.model, r.fast, r.project, {ROLLUP_SUMS}
                  FROM usage_dirty_hours d
-                 JOIN usage_records r ON r.ts >= d.hour * 3600000 AND r.ts < (d.hour + 1) * 3600000
+                 JOIN usage_records r ON r.ts > (d.hour - 1) * 3600000 AND r.ts < (d.hour + 1) * 3600000
+                     AND r.ts / 3600000 = d.hour
                  GROUP BY d.hour, r.source, r.provider, r.model, r.fast, r.project"
             ),
             [],
@@ -324,6 +462,124 @@ pub fn refresh_rollups(tx: &Transaction<'_>) -> Result<usize> {
     };
     tx.execute("DELETE FROM usage_dirty_hours", [])?;
     Ok(rows)
+}
+
+/// Every hourly rollup from one pass over all records, summed in Rust: SQLite's GROUP BY would sort every
+/// record on six columns first (on a first scan of 200,000 records that sort was most of the refresh). The
+/// same groups and sums as [`ROLLUP_SUMS`] (a test compares the two).
+fn rebuild_all_rollups(tx: &Transaction<'_>) -> Result<usize> {
+    use rusqlite::types::{ToSqlOutput, ValueRef};
+    /// Source, provider, model and project names of this pass, each stored once.
+    #[derive(Default)]
+    struct Names {
+        ids: HashMap<Vec<u8>, u32>,
+        names: Vec<Vec<u8>>,
+    }
+    impl Names {
+        fn id(&mut self, name: &[u8]) -> u32 {
+            if let Some(id) = self.ids.get(name) {
+                return *id;
+            }
+            let id = self.names.len() as u32;
+            self.names.push(name.to_vec());
+            self.ids.insert(name.to_vec(), id);
+            id
+        }
+    }
+    fn text_bytes<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
+        row.get_ref(i)?.as_bytes().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    }
+    type Key = (i64, u32, u32, u32, i64, u32);
+    const SUMS: usize = 11;
+    let overflow = || crate::error::Error::Integrity("usage totals overflow 64 bits".into());
+    let mut names = Names::default();
+    let mut groups: HashMap<Key, [i64; SUMS]> = HashMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT ts / 3600000, source, provider, model, fast, project, input_tokens, cache_write_5m,
+                    cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos,
+                    cost_origin = 'reported'
+             FROM usage_records",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let key: Key = (
+                r.get(0)?,
+                names.id(text_bytes(r, 1)?),
+                names.id(text_bytes(r, 2)?),
+                names.id(text_bytes(r, 3)?),
+                r.get(4)?,
+                names.id(text_bytes(r, 5)?),
+            );
+            let mut t = [0i64; 7];
+            for (i, v) in t.iter_mut().enumerate() {
+                *v = r.get(6 + i)?;
+            }
+            let [input, write_5m, write_1h, read, output, _reasoning, requests] = t;
+            let cost: Option<i64> = r.get(13)?;
+            let reported: bool = r.get(14)?;
+            let unpriced_tokens = if cost.is_none() {
+                [write_5m, write_1h, read, output]
+                    .iter()
+                    .try_fold(input, |a, b| a.checked_add(*b))
+                    .ok_or_else(overflow)?
+            } else {
+                0
+            };
+            let unpriced_requests = if cost.is_none() { requests } else { 0 };
+            let add = [
+                t[0],
+                t[1],
+                t[2],
+                t[3],
+                t[4],
+                t[5],
+                t[6],
+                cost.unwrap_or(0),
+                unpriced_tokens,
+                unpriced_requests,
+                if reported { requests } else { 0 },
+            ];
+            let sums = groups.entry(key).or_insert([0; SUMS]);
+            for (sum, v) in sums.iter_mut().zip(add) {
+                *sum = sum.checked_add(v).ok_or_else(overflow)?;
+            }
+        }
+    }
+    // In primary-key order, so the rollup table fills from its end.
+    let mut groups: Vec<(Key, [i64; SUMS])> = groups.into_iter().collect();
+    let name = |id: u32| names.names[id as usize].as_slice();
+    groups.sort_unstable_by(|(a, _), (b, _)| {
+        (a.0, name(a.1), name(a.2), name(a.3), a.4, name(a.5)).cmp(&(
+            b.0,
+            name(b.1),
+            name(b.2),
+            name(b.3),
+            b.4,
+            name(b.5),
+        ))
+    });
+    let mut insert = tx.prepare(&format!(
+        "INSERT INTO usage_hourly ({ROLLUP_COLUMNS}) VALUES ({})",
+        vec!["?"; 6 + SUMS].join(", ")
+    ))?;
+    let text = |id: u32| ToSqlOutput::Borrowed(ValueRef::Text(name(id)));
+    let int = |v: i64| ToSqlOutput::Borrowed(ValueRef::Integer(v));
+    for ((hour, source, provider, model, fast, project), sums) in &groups {
+        let mut values = vec![
+            int(*hour),
+            text(*source),
+            text(*provider),
+            text(*model),
+            int(*fast),
+            text(*project),
+        ];
+        values.extend(sums.iter().map(|v| int(*v)));
+        insert.execute(rusqlite::params_from_iter(values.iter()))?;
+    }
+    Ok(groups.len())
 }
 
 /// Counts of what the store holds.

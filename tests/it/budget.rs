@@ -46,7 +46,7 @@ pub fn spend(store: &Store, at: DateTime<Utc>, model: &str, cost: Money) {
         cost_origin: CostOrigin::Reported,
         reported_cost: Some(cost),
         fast: false,
-        message_id: None,
+        message_key: None,
         sidechain: false,
         origin_path: None,
     };
@@ -540,7 +540,7 @@ fn one_read_for_all_budgets_gives_each_scope_what_its_sql_filter_selects() {
                 cost_origin: CostOrigin::Reported,
                 reported_cost: Some(cost),
                 fast: i == 1,
-                message_id: None,
+                message_key: None,
                 sidechain: false,
                 origin_path: None,
             });

@@ -61,7 +61,7 @@ fn record(s: &Spend<'_>) -> UsageRecord {
         },
         reported_cost: s.cost,
         fast: false,
-        message_id: None,
+        message_key: None,
         sidechain: false,
         origin_path: None,
     }

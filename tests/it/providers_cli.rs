@@ -137,7 +137,7 @@ fn add_poll_status_reconcile_and_a_refused_key() {
         cost_origin: CostOrigin::Calculated,
         reported_cost: None,
         fast: false,
-        message_id: None,
+        message_key: None,
         sidechain: false,
         origin_path: None,
     };

@@ -580,7 +580,7 @@ fn batched_upserts_keep_the_better_duplicate_inside_a_batch() {
             cost_origin: CostOrigin::Calculated,
             reported_cost: None,
             fast: i % 3 == 0,
-            message_id: None,
+            message_key: None,
             sidechain: false,
             origin_path: None,
         }
@@ -649,4 +649,142 @@ fn log_files_are_listed_in_path_order() {
     expected.sort();
     assert_eq!(listed, expected);
     assert_eq!(listed.len(), 9, "{listed:?}");
+}
+
+/// The hourly rollups, rebuilt in full (summed in Rust) or hour by hour (summed by SQLite), always equal a
+/// GROUP BY over the records; and a first scan, which builds the secondary indexes after writing, leaves
+/// exactly the indexes the migrations made.
+#[test]
+fn rollups_equal_a_group_by_over_the_records_and_first_scans_keep_the_indexes() {
+    use tallyvault::money::Money;
+    use tallyvault::pricing::TokenCounts;
+    use tallyvault::usage::{self, Conflict, CostOrigin, UsageRecord};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Store::open(dir.path()).expect("store");
+    let indexes = |store: &Store| -> Vec<(String, Option<String>)> {
+        store
+            .read(|tx| {
+                let mut stmt = tx.prepare(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage_records'
+                     ORDER BY name",
+                )?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .expect("indexes")
+    };
+    let migrated = indexes(&store);
+    assert!(migrated.len() >= 4, "{migrated:?}");
+
+    let record = |i: i64| UsageRecord {
+        id: usage::record_id(&[b"rollup", &i.to_be_bytes()]),
+        source: ["claude-code", "codex", "openai-api"][(i % 3) as usize].into(),
+        provider: ["anthropic", "openai"][(i % 2) as usize].into(),
+        model: ["a", "b", "c", ""][(i % 4) as usize].into(),
+        project: format!("p{}", i % 5),
+        session: format!("s{}", i % 7),
+        // 0.7 h apart, some before 1970 (SQL's division truncates towards zero)
+        ts_ms: -30_000_000 + i * 2_520_000,
+        tokens: TokenCounts {
+            input: (i * 13 % 1000) as u64,
+            cache_write_5m: (i % 3) as u64,
+            cache_write_1h: (i % 5) as u64,
+            cache_read: (i * 7 % 300) as u64,
+            output: (i % 11) as u64,
+            reasoning: (i % 2) as u64,
+        },
+        requests: 1 + i % 2,
+        cost: (i % 6 != 0).then(|| Money::from_nanos(i * 1_000_003)),
+        cost_origin: match i % 6 {
+            0 => CostOrigin::Unpriced,
+            1 => CostOrigin::Reported,
+            _ => CostOrigin::Calculated,
+        },
+        reported_cost: None,
+        fast: i % 4 == 1,
+        message_key: None,
+        sidechain: false,
+        origin_path: None,
+    };
+    let group_by = "SELECT ts / 3600000 AS h, source, provider, model, fast, project, SUM(input_tokens),
+            SUM(cache_write_5m), SUM(cache_write_1h), SUM(cache_read), SUM(output_tokens),
+            SUM(reasoning_tokens), SUM(requests), COALESCE(SUM(cost_nanos), 0),
+            SUM(CASE WHEN cost_nanos IS NULL THEN input_tokens + cache_write_5m + cache_write_1h + cache_read
+                + output_tokens ELSE 0 END),
+            SUM(CASE WHEN cost_nanos IS NULL THEN requests ELSE 0 END),
+            SUM(CASE WHEN cost_origin = 'reported' THEN requests ELSE 0 END)
+        FROM usage_records GROUP BY h, source, provider, model, fast, project";
+    let differences = |store: &Store| -> i64 {
+        store
+            .read(|tx| {
+                let sql = format!(
+                    "SELECT (SELECT COUNT(*) FROM ({group_by} EXCEPT SELECT * FROM usage_hourly))
+                          + (SELECT COUNT(*) FROM (SELECT * FROM usage_hourly EXCEPT {group_by}))"
+                );
+                Ok(tx.query_row(&sql, [], |r| r.get(0))?)
+            })
+            .expect("compare")
+    };
+    // A first ingest (every hour stale: the full rebuild), then a few more records (a partial refresh),
+    // then a price change on a few records (updates: the triggers mark the hours).
+    let first: Vec<UsageRecord> = (0..3000).map(record).collect();
+    store
+        .write(|tx| {
+            usage::upsert(tx, &first, Conflict::KeepBetter)?;
+            usage::refresh_rollups(tx)
+        })
+        .expect("first");
+    let hourly: i64 = store
+        .read(|tx| Ok(tx.query_row("SELECT COUNT(*) FROM usage_hourly", [], |r| r.get(0))?))
+        .unwrap();
+    assert!(hourly > 2000, "{hourly}");
+    assert_eq!(differences(&store), 0);
+    let more: Vec<UsageRecord> = (2990..3050)
+        .map(|i| {
+            let mut r = record(i);
+            r.tokens.input += 1;
+            r
+        })
+        .collect();
+    store
+        .write(|tx| {
+            usage::upsert(tx, &more, Conflict::KeepBetter)?;
+            usage::refresh_rollups(tx)
+        })
+        .expect("more");
+    assert_eq!(differences(&store), 0);
+    store
+        .write(|tx| {
+            tx.execute(
+                "UPDATE usage_records SET cost_nanos = NULL, cost_origin = 'unpriced' WHERE ts % 7 = 0 OR ts < 0",
+                [],
+            )?;
+            usage::refresh_rollups(tx)
+        })
+        .expect("reprice");
+    assert_eq!(differences(&store), 0);
+    assert_eq!(indexes(&store), migrated);
+
+    // A first scan of log files sets the secondary indexes aside and builds them again.
+    let logs = Logs::new();
+    logs.write(
+        "a.jsonl",
+        &(0..50)
+            .map(|i| {
+                line(
+                    Some(&format!("m{i}")),
+                    &format!("r{i}"),
+                    TS,
+                    SONNET,
+                    10,
+                    1,
+                    "",
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(logs.scan().records_written, 50);
+    assert_eq!(indexes(&logs.store()), migrated);
+    assert_eq!(differences(&logs.store()), 0);
 }
