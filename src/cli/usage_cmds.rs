@@ -239,10 +239,6 @@ pub fn parse_date(text: &str) -> Result<chrono::NaiveDate> {
 }
 
 pub fn report(store: &Store, args: ReportArgs) -> Result<ExitCode> {
-    if !args.no_scan {
-        let prices = PriceTable::load(store)?;
-        sources::scan(store, &prices, &ScanRequest::default(), &Bar::new())?;
-    }
     let grouping = match args.kind {
         ReportKind::Daily => Grouping::Daily,
         ReportKind::Weekly => Grouping::Weekly,
@@ -262,7 +258,23 @@ pub fn report(store: &Store, args: ReportArgs) -> Result<ExitCode> {
     query.week_starts_sunday = args.week_starts_sunday;
     query.sources = args.sources;
     query.providers = args.providers;
-    let result = report::run(store, &query)?;
+    let result = if args.no_scan {
+        report::run(store, &query)?
+    } else {
+        let prices = PriceTable::load(store)?;
+        // The report is read while the scan runs. When the scan read no new bytes it wrote nothing, so that
+        // read is current and is used (a rescan costs the longer of the two, not their sum); otherwise the
+        // report is read again after the scan.
+        let (scanned, early) = std::thread::scope(|s| {
+            let early = s.spawn(|| report::run(store, &query));
+            let scanned = sources::scan(store, &prices, &ScanRequest::default(), &Bar::new());
+            (scanned, early.join())
+        });
+        match (scanned?, early) {
+            (summary, Ok(Ok(result))) if summary.files_read == 0 => result,
+            _ => report::run(store, &query)?,
+        }
+    };
     if args.json {
         print_json(&report::render_json(&result))?;
     } else if args.csv {

@@ -145,26 +145,37 @@ struct FileResult {
     bytes: u64,
 }
 
-/// Every `*.jsonl` file below `dir`, sorted by path.
+/// Every `*.jsonl` file below `dir`, sorted by path. Folders are listed in parallel (a Claude config holds
+/// thousands: one per project and per session with sub-agents).
 pub fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
         };
+        let mut dirs = Vec::new();
         for entry in entries.flatten() {
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
             let path = entry.path();
             if kind.is_dir() {
-                stack.push(path);
+                dirs.push(path);
             } else if kind.is_file() && path.extension().is_some_and(|e| e == "jsonl") {
                 out.push(path);
             }
         }
+        let found: Vec<Vec<PathBuf>> = dirs
+            .par_iter()
+            .map(|d| {
+                let mut found = Vec::new();
+                walk(d, &mut found);
+                found
+            })
+            .collect();
+        out.extend(found.into_iter().flatten());
     }
+    let mut out = Vec::new();
+    walk(dir, &mut out);
     // Path order (component by component) without parsing components at every comparison: the bytes with
     // each separator made the lowest byte sort the same way (these paths are joined by read_dir, so no `//`
     // or `.` components), once per path instead of once per comparison.
