@@ -459,7 +459,7 @@ fn write_results(
     now: &str,
 ) -> Result<usize> {
     for r in results.iter().filter(|r| r.reread) {
-        usage::forget_origin(tx, &r.job.path.to_string_lossy())?;
+        upserter.forget_origin(tx, &r.job.path.to_string_lossy())?;
     }
     // In path and line order: of two equal duplicates, the first read is kept.
     let records: Vec<&usage::UsageRecord> = results.iter().flat_map(|r| r.records.iter()).collect();
@@ -530,7 +530,7 @@ pub fn scan(
         let mut conn = writer_store.conn()?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let deferred = usage::defer_indexes(&tx)?;
-        let mut upserter = usage::Upserter::new(&tx, Conflict::KeepBetter)?;
+        let mut upserter = usage::Upserter::with_rollups(&tx, Conflict::KeepBetter)?;
         let mut written = 0;
         let mut files = 0;
         let mut upserting = std::time::Duration::ZERO;
@@ -550,10 +550,10 @@ pub fn scan(
         }
         let indexing = at.elapsed();
         let at = Instant::now();
-        usage::drop_shadowed_sidechains(&tx)?;
+        upserter.drop_shadowed_sidechains(&tx)?;
         let shadowing = at.elapsed();
         let at = Instant::now();
-        usage::refresh_rollups(&tx)?;
+        upserter.refresh_rollups(&tx)?;
         let rollups = at.elapsed();
         let at = Instant::now();
         tx.commit()?;

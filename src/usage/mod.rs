@@ -234,6 +234,9 @@ pub struct Upserter {
     /// Whether `usage_records` had rows when this upserter started: if not, an id not seen here is new.
     probe: bool,
     seen: HashMap<i64, Rank>,
+    /// When `usage_records` started empty and every change goes through this upserter: the rollups of
+    /// everything it wrote, so [`Upserter::refresh_rollups`] need not read the records back.
+    rollups: Option<RollupSums>,
 }
 
 impl Upserter {
@@ -245,7 +248,65 @@ impl Upserter {
             conflict,
             probe,
             seen: HashMap::new(),
+            rollups: None,
         })
+    }
+
+    /// An upserter that also sums the rollups of what it writes when `usage_records` is empty, for a
+    /// transaction whose every change to `usage_records` goes through it (its writes, [`Upserter::forget_origin`]
+    /// and [`Upserter::drop_shadowed_sidechains`]), ending with [`Upserter::refresh_rollups`].
+    pub fn with_rollups(tx: &Transaction<'_>, conflict: Conflict) -> Result<Upserter> {
+        let mut upserter = Upserter::new(tx, conflict)?;
+        if !upserter.probe {
+            upserter.rollups = Some(RollupSums::default());
+        }
+        Ok(upserter)
+    }
+
+    /// [`forget_origin`], keeping the rollups summed here right.
+    pub fn forget_origin(&mut self, tx: &Transaction<'_>, path: &str) -> Result<usize> {
+        self.delete_returning(
+            tx,
+            "DELETE FROM usage_records WHERE origin_path = ?1",
+            &[&path],
+        )
+    }
+
+    /// [`drop_shadowed_sidechains`], keeping the rollups summed here right.
+    pub fn drop_shadowed_sidechains(&mut self, tx: &Transaction<'_>) -> Result<usize> {
+        self.delete_returning(tx, DROP_SHADOWED_SQL, &[])
+    }
+
+    fn delete_returning(
+        &mut self,
+        tx: &Transaction<'_>,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<usize> {
+        let Some(rollups) = self.rollups.as_mut() else {
+            return Ok(tx.execute(sql, params)?);
+        };
+        let mut stmt = tx.prepare(&format!("{sql} RETURNING {ROLLUP_ROW}"))?;
+        let mut rows = stmt.query(params)?;
+        let mut deleted = 0;
+        while let Some(r) = rows.next()? {
+            rollups.add_row(r, -1)?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+
+    /// [`refresh_rollups`], from the sums kept here when there are any.
+    pub fn refresh_rollups(self, tx: &Transaction<'_>) -> Result<usize> {
+        match self.rollups {
+            Some(sums) => {
+                tx.execute("DELETE FROM usage_hourly", [])?;
+                let rows = sums.write(tx)?;
+                tx.execute("DELETE FROM usage_dirty_hours", [])?;
+                Ok(rows)
+            }
+            None => refresh_rollups(tx),
+        }
     }
 
     fn wins(&self, new: Rank, old: Rank) -> bool {
@@ -354,7 +415,22 @@ impl Upserter {
         }
         let mut update = tx.prepare_cached(&update_sql())?;
         for r in &updates {
+            if let Some(rollups) = self.rollups.as_mut() {
+                let mut old = tx.prepare_cached(&format!(
+                    "SELECT {ROLLUP_ROW} FROM usage_records WHERE id = ?1"
+                ))?;
+                let mut rows = old.query([r.id])?;
+                while let Some(row) = rows.next()? {
+                    rollups.add_row(row, -1)?;
+                }
+                rollups.add_record(r, 1)?;
+            }
             inserted += run(&mut update, std::slice::from_ref(r), &mut params)?;
+        }
+        if let Some(rollups) = self.rollups.as_mut() {
+            for r in &inserts {
+                rollups.add_record(r, 1)?;
+            }
         }
         Ok(inserted)
     }
@@ -364,10 +440,16 @@ impl Upserter {
 #[derive(Debug)]
 pub struct DeferredIndexes(Vec<String>);
 
-/// When `usage_records` is empty, drops its secondary indexes (not the unique id the upserts need) and
-/// returns their definitions for [`restore_indexes`]: building an index from all its rows at once is a sort
-/// and a bottom-up fill, much cheaper than as many random insertions. Both happen in the caller's
-/// transaction, so a failed or interrupted ingest leaves the indexes as they were.
+/// The indexes of `usage_records` that nearly every record enters (time, and main-chain message ids): the
+/// ones worth building after a first ingest. The partial indexes of sidechain messages and of records keyed
+/// by file position hold few records and are kept up to date as they are (building them would read the
+/// whole table once more for each).
+const DEFERRABLE_INDEXES: &[&str] = &["usage_records_ts", "usage_records_main_message"];
+
+/// When `usage_records` is empty, drops its [`DEFERRABLE_INDEXES`] and returns their definitions for
+/// [`restore_indexes`]: building an index from all its rows at once is a sort and a bottom-up fill, much
+/// cheaper than as many random insertions. Both happen in the caller's transaction, so a failed or
+/// interrupted ingest leaves the indexes as they were.
 pub fn defer_indexes(tx: &Transaction<'_>) -> Result<Option<DeferredIndexes>> {
     let empty: bool = tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM usage_records)", [], |r| {
         r.get(0)
@@ -381,7 +463,12 @@ pub fn defer_indexes(tx: &Transaction<'_>) -> Result<Option<DeferredIndexes>> {
              WHERE type = 'index' AND tbl_name = 'usage_records' AND sql IS NOT NULL",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
+        rows.filter(|row| {
+            row.as_ref().map_or(true, |(name, _): &(String, String)| {
+                DEFERRABLE_INDEXES.contains(&name.as_str())
+            })
+        })
+        .collect::<rusqlite::Result<_>>()?
     };
     for (name, _) in &indexes {
         tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
@@ -402,13 +489,12 @@ pub fn restore_indexes(tx: &Transaction<'_>, deferred: DeferredIndexes) -> Resul
 /// Drops sidechain records whose message also exists as a main-chain record: Claude Code repeats a
 /// sub-agent's messages in the main session, and the main copy wins.
 pub fn drop_shadowed_sidechains(tx: &Transaction<'_>) -> Result<usize> {
-    Ok(tx.execute(
-        "DELETE FROM usage_records WHERE sidechain = 1 AND EXISTS
-            (SELECT 1 FROM usage_records AS main
-             WHERE main.sidechain = 0 AND main.message_key = usage_records.message_key)",
-        [],
-    )?)
+    Ok(tx.execute(DROP_SHADOWED_SQL, [])?)
 }
+
+const DROP_SHADOWED_SQL: &str = "DELETE FROM usage_records WHERE sidechain = 1 AND EXISTS
+    (SELECT 1 FROM usage_records AS main
+     WHERE main.sidechain = 0 AND main.message_key = usage_records.message_key)";
 
 /// Removes the records a file gave by position (before it is read again from the start).
 pub fn forget_origin(tx: &Transaction<'_>, path: &str) -> Result<usize> {
@@ -468,118 +554,198 @@ pub fn refresh_rollups(tx: &Transaction<'_>) -> Result<usize> {
 /// record on six columns first (on a first scan of 200,000 records that sort was most of the refresh). The
 /// same groups and sums as [`ROLLUP_SUMS`] (a test compares the two).
 fn rebuild_all_rollups(tx: &Transaction<'_>) -> Result<usize> {
-    use rusqlite::types::{ToSqlOutput, ValueRef};
-    /// Source, provider, model and project names of this pass, each stored once.
-    #[derive(Default)]
-    struct Names {
-        ids: HashMap<Vec<u8>, u32>,
-        names: Vec<Vec<u8>>,
-    }
-    impl Names {
-        fn id(&mut self, name: &[u8]) -> u32 {
-            if let Some(id) = self.ids.get(name) {
-                return *id;
-            }
-            let id = self.names.len() as u32;
-            self.names.push(name.to_vec());
-            self.ids.insert(name.to_vec(), id);
-            id
-        }
-    }
-    fn text_bytes<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
-        row.get_ref(i)?.as_bytes().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-        })
-    }
-    type Key = (i64, u32, u32, u32, i64, u32);
-    const SUMS: usize = 11;
-    let overflow = || crate::error::Error::Integrity("usage totals overflow 64 bits".into());
-    let mut names = Names::default();
-    let mut groups: HashMap<Key, [i64; SUMS]> = HashMap::new();
+    let mut sums = RollupSums::default();
     {
-        let mut stmt = tx.prepare(
-            "SELECT ts / 3600000, source, provider, model, fast, project, input_tokens, cache_write_5m,
-                    cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos,
-                    cost_origin = 'reported'
-             FROM usage_records",
-        )?;
+        let mut stmt = tx.prepare(&format!("SELECT {ROLLUP_ROW} FROM usage_records"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let key: Key = (
-                r.get(0)?,
-                names.id(text_bytes(r, 1)?),
-                names.id(text_bytes(r, 2)?),
-                names.id(text_bytes(r, 3)?),
-                r.get(4)?,
-                names.id(text_bytes(r, 5)?),
-            );
-            let mut t = [0i64; 7];
-            for (i, v) in t.iter_mut().enumerate() {
-                *v = r.get(6 + i)?;
-            }
-            let [input, write_5m, write_1h, read, output, _reasoning, requests] = t;
-            let cost: Option<i64> = r.get(13)?;
-            let reported: bool = r.get(14)?;
-            let unpriced_tokens = if cost.is_none() {
-                [write_5m, write_1h, read, output]
-                    .iter()
-                    .try_fold(input, |a, b| a.checked_add(*b))
-                    .ok_or_else(overflow)?
-            } else {
-                0
-            };
-            let unpriced_requests = if cost.is_none() { requests } else { 0 };
-            let add = [
-                t[0],
-                t[1],
-                t[2],
-                t[3],
-                t[4],
-                t[5],
-                t[6],
-                cost.unwrap_or(0),
-                unpriced_tokens,
-                unpriced_requests,
-                if reported { requests } else { 0 },
-            ];
-            let sums = groups.entry(key).or_insert([0; SUMS]);
-            for (sum, v) in sums.iter_mut().zip(add) {
-                *sum = sum.checked_add(v).ok_or_else(overflow)?;
-            }
+            sums.add_row(r, 1)?;
         }
     }
-    // In primary-key order, so the rollup table fills from its end.
-    let mut groups: Vec<(Key, [i64; SUMS])> = groups.into_iter().collect();
-    let name = |id: u32| names.names[id as usize].as_slice();
-    groups.sort_unstable_by(|(a, _), (b, _)| {
-        (a.0, name(a.1), name(a.2), name(a.3), a.4, name(a.5)).cmp(&(
-            b.0,
-            name(b.1),
-            name(b.2),
-            name(b.3),
-            b.4,
-            name(b.5),
-        ))
-    });
-    let mut insert = tx.prepare(&format!(
-        "INSERT INTO usage_hourly ({ROLLUP_COLUMNS}) VALUES ({})",
-        vec!["?"; 6 + SUMS].join(", ")
-    ))?;
-    let text = |id: u32| ToSqlOutput::Borrowed(ValueRef::Text(name(id)));
-    let int = |v: i64| ToSqlOutput::Borrowed(ValueRef::Integer(v));
-    for ((hour, source, provider, model, fast, project), sums) in &groups {
-        let mut values = vec![
-            int(*hour),
-            text(*source),
-            text(*provider),
-            text(*model),
-            int(*fast),
-            text(*project),
-        ];
-        values.extend(sums.iter().map(|v| int(*v)));
-        insert.execute(rusqlite::params_from_iter(values.iter()))?;
+    sums.write(tx)
+}
+
+/// What one record adds to its rollup, as [`RollupSums::add_row`] reads it.
+const ROLLUP_ROW: &str = "ts / 3600000, source, provider, model, fast, project, input_tokens, cache_write_5m, \
+    cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos, cost_origin = 'reported'";
+
+type RollupKey = (i64, u32, u32, u32, i64, u32);
+const ROLLUP_SUMS_LEN: usize = 11;
+
+/// Hourly rollups summed in Rust, record by record (added or taken away), then written at once.
+#[derive(Default)]
+pub struct RollupSums {
+    /// Source, provider, model and project names, each stored once.
+    ids: HashMap<Vec<u8>, u32>,
+    names: Vec<Vec<u8>>,
+    /// Per group: how many records, and the sums in `ROLLUP_COLUMNS` order.
+    groups: HashMap<RollupKey, (i64, [i64; ROLLUP_SUMS_LEN])>,
+}
+
+fn overflow() -> crate::error::Error {
+    crate::error::Error::Integrity("usage totals overflow 64 bits".into())
+}
+
+impl RollupSums {
+    fn name(&mut self, name: &[u8]) -> u32 {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_vec());
+        self.ids.insert(name.to_vec(), id);
+        id
     }
-    Ok(groups.len())
+
+    /// Adds (`sign` 1) or takes away (`sign` -1) one record: `tokens` are input, cache writes 5m and 1h,
+    /// cache read, output, reasoning and requests.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        hour: i64,
+        names: [&[u8]; 4],
+        fast: i64,
+        tokens: [i64; 7],
+        cost: Option<i64>,
+        reported: bool,
+        sign: i64,
+    ) -> Result<()> {
+        let key: RollupKey = (
+            hour,
+            self.name(names[0]),
+            self.name(names[1]),
+            self.name(names[2]),
+            fast,
+            self.name(names[3]),
+        );
+        let [input, write_5m, write_1h, read, output, _reasoning, requests] = tokens;
+        let unpriced_tokens = if cost.is_none() {
+            [write_5m, write_1h, read, output]
+                .iter()
+                .try_fold(input, |a, b| a.checked_add(*b))
+                .ok_or_else(overflow)?
+        } else {
+            0
+        };
+        let add = [
+            tokens[0],
+            tokens[1],
+            tokens[2],
+            tokens[3],
+            tokens[4],
+            tokens[5],
+            tokens[6],
+            cost.unwrap_or(0),
+            unpriced_tokens,
+            if cost.is_none() { requests } else { 0 },
+            if reported { requests } else { 0 },
+        ];
+        let (rows, sums) = self.groups.entry(key).or_insert((0, [0; ROLLUP_SUMS_LEN]));
+        *rows += sign;
+        for (sum, v) in sums.iter_mut().zip(add) {
+            *sum = v
+                .checked_mul(sign)
+                .and_then(|v| sum.checked_add(v))
+                .ok_or_else(overflow)?;
+        }
+        Ok(())
+    }
+
+    /// A row of `SELECT {ROLLUP_ROW}` (or the same columns RETURNING).
+    fn add_row(&mut self, r: &rusqlite::Row<'_>, sign: i64) -> Result<()> {
+        fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
+            row.get_ref(i)?.as_bytes().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    i,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })
+        }
+        let mut tokens = [0i64; 7];
+        for (i, v) in tokens.iter_mut().enumerate() {
+            *v = r.get(6 + i)?;
+        }
+        self.add(
+            r.get(0)?,
+            [text(r, 1)?, text(r, 2)?, text(r, 3)?, text(r, 5)?],
+            r.get(4)?,
+            tokens,
+            r.get(13)?,
+            r.get(14)?,
+            sign,
+        )
+    }
+
+    /// A record as [`upsert_values`] stores it.
+    fn add_record(&mut self, r: &UsageRecord, sign: i64) -> Result<()> {
+        let t = &r.tokens;
+        self.add(
+            r.ts_ms / 3_600_000,
+            [
+                r.source.as_bytes(),
+                r.provider.as_bytes(),
+                r.model.as_bytes(),
+                r.project.as_bytes(),
+            ],
+            r.fast as i64,
+            [
+                t.input as i64,
+                t.cache_write_5m as i64,
+                t.cache_write_1h as i64,
+                t.cache_read as i64,
+                t.output as i64,
+                t.reasoning as i64,
+                r.requests,
+            ],
+            r.cost.map(Money::nanos),
+            r.cost_origin == CostOrigin::Reported,
+            sign,
+        )
+    }
+
+    /// Inserts the groups that hold records into `usage_hourly` (which must hold none of them).
+    fn write(self, tx: &Transaction<'_>) -> Result<usize> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        // In primary-key order, so the rollup table fills from its end.
+        let mut groups: Vec<(RollupKey, [i64; ROLLUP_SUMS_LEN])> = self
+            .groups
+            .into_iter()
+            .filter(|(_, (rows, _))| *rows != 0)
+            .map(|(key, (_, sums))| (key, sums))
+            .collect();
+        let names = &self.names;
+        let name = |id: u32| names[id as usize].as_slice();
+        groups.sort_unstable_by(|(a, _), (b, _)| {
+            (a.0, name(a.1), name(a.2), name(a.3), a.4, name(a.5)).cmp(&(
+                b.0,
+                name(b.1),
+                name(b.2),
+                name(b.3),
+                b.4,
+                name(b.5),
+            ))
+        });
+        let mut insert = tx.prepare(&format!(
+            "INSERT INTO usage_hourly ({ROLLUP_COLUMNS}) VALUES ({})",
+            vec!["?"; 6 + ROLLUP_SUMS_LEN].join(", ")
+        ))?;
+        let text = |id: u32| ToSqlOutput::Borrowed(ValueRef::Text(name(id)));
+        let int = |v: i64| ToSqlOutput::Borrowed(ValueRef::Integer(v));
+        for ((hour, source, provider, model, fast, project), sums) in &groups {
+            let mut values = vec![
+                int(*hour),
+                text(*source),
+                text(*provider),
+                text(*model),
+                int(*fast),
+                text(*project),
+            ];
+            values.extend(sums.iter().map(|v| int(*v)));
+            insert.execute(rusqlite::params_from_iter(values.iter()))?;
+        }
+        Ok(groups.len())
+    }
 }
 
 /// Counts of what the store holds.

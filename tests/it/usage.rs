@@ -766,25 +766,79 @@ fn rollups_equal_a_group_by_over_the_records_and_first_scans_keep_the_indexes() 
     assert_eq!(differences(&store), 0);
     assert_eq!(indexes(&store), migrated);
 
-    // A first scan of log files sets the secondary indexes aside and builds them again.
+    // Rollups summed by an upserter as it writes into an empty table, over calls: a better duplicate of a
+    // record written by an earlier call is an update of the stored row.
+    let fresh_dir = tempfile::tempdir().expect("dir");
+    let fresh = Store::open(fresh_dir.path()).expect("store");
+    let better: Vec<UsageRecord> = (0..400)
+        .step_by(3)
+        .map(|i| {
+            let mut r = record(i);
+            r.tokens.output += 1_000;
+            r.project = "moved".into();
+            r.ts_ms += 3_600_000;
+            r
+        })
+        .collect();
+    fresh
+        .write(|tx| {
+            let mut upserter = usage::Upserter::with_rollups(tx, Conflict::KeepBetter)?;
+            upserter.write(tx, &first[..400].iter().collect::<Vec<_>>())?;
+            upserter.write(tx, &better.iter().collect::<Vec<_>>())?;
+            upserter.write(tx, &first[400..].iter().collect::<Vec<_>>())?;
+            upserter.refresh_rollups(tx)
+        })
+        .expect("upserter");
+    assert_eq!(differences(&fresh), 0);
+
+    // A first scan of log files sets the secondary indexes aside and builds them again, and sums its rollups
+    // as it writes: through a better duplicate in a later file (an update), a sidechain copy of a main
+    // message (deleted) and a file read again from the start (its position-keyed records forgotten).
     let logs = Logs::new();
+    let main_lines: Vec<String> = (0..50)
+        .map(|i| {
+            line(
+                Some(&format!("m{i}")),
+                &format!("r{i}"),
+                TS,
+                SONNET,
+                10,
+                1,
+                "",
+            )
+        })
+        .collect();
+    logs.write("a.jsonl", &main_lines);
+    let side = r#","isSidechain":true"#;
     logs.write(
-        "a.jsonl",
-        &(0..50)
-            .map(|i| {
-                line(
-                    Some(&format!("m{i}")),
-                    &format!("r{i}"),
-                    TS,
-                    SONNET,
-                    10,
-                    1,
-                    "",
-                )
-            })
-            .collect::<Vec<_>>(),
+        "b.jsonl",
+        &[
+            line(Some("m1"), "r1", TS, SONNET, 500, 1, ""),
+            line(Some("m2"), "r2", TS, SONNET, 7, 1, side),
+            line(Some("s1"), "rs", TS, SONNET, 9, 1, side),
+            line(None, "rp", "2025-11-21T10:00:00.000Z", SONNET, 3, 3, ""),
+        ],
     );
-    assert_eq!(logs.scan().records_written, 50);
-    assert_eq!(indexes(&logs.store()), migrated);
+    logs.scan();
+    let store = logs.store();
+    assert_eq!(indexes(&store), migrated);
+    assert_eq!(differences(&store), 0);
+    let totals = |store: &Store| -> (i64, i64) {
+        store
+            .read(|tx| {
+                Ok(tx.query_row(
+                    "SELECT COUNT(*), SUM(input_tokens) FROM usage_records",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap()
+    };
+    assert_eq!(totals(&store), (52, 49 * 10 + 500 + 9 + 3));
+    // b.jsonl rewritten shorter: read again from the start, its position-keyed record forgotten (records
+    // keyed by message id stay).
+    logs.write("b.jsonl", &[line(Some("m3"), "r3", TS, SONNET, 1, 1, "")]);
+    logs.scan();
+    assert_eq!(totals(&logs.store()), (51, 49 * 10 + 500 + 9));
     assert_eq!(differences(&logs.store()), 0);
 }
