@@ -1,13 +1,18 @@
 // End-to-end run of the built desktop app: tauri-driver (in front of WebKitWebDriver) drives the real window.
 // Usage: node run.mjs APP_BINARY ARTIFACT_DIR   (under a display: scripts/e2e runs it inside xvfb-run)
-// Scenario: create a vault -> add a credential -> scan a fixture Claude Code folder -> the dashboard shows its
-// known totals -> a budget the fixture crosses raises its alert -> lock -> a wrong password is refused with a
-// message -> unlock -> the audit log verifies. A screenshot of each page goes to ARTIFACT_DIR and must not be
-// blank.
+// Scenario: create a vault -> add a credential -> scan a fixture Claude Code folder -> the dashboard and the tray
+// menu show its known totals -> a budget the fixture crosses raises its alert and a desktop notification -> lock
+// -> a wrong password is refused with a message -> unlock -> the audit log verifies -> a provider account on a
+// fake provider (loopback) is polled by the scheduler, nobody pressing anything -> the tray's Lock locks the
+// window. A screenshot of each page goes to ARTIFACT_DIR and must not be blank.
+// The desktop it runs on is a private session bus (scripts/e2e: dbus-run-session) with desktop-services.py as its
+// notification daemon and tray (StatusNotifierWatcher): what the app sends there is what a desktop would show.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Session } from "./webdriver.mjs";
 import { colourStats, decodePng, decodeXwd, looksDrawn } from "./png.mjs";
 
@@ -47,6 +52,56 @@ function writeFixtureLog() {
   );
 }
 const dataDir = join(home, "data");
+
+// The desktop's notification daemon and tray, on the session bus the run was given.
+const services = join(dirname(fileURLToPath(import.meta.url)), "desktop-services.py");
+const desktopLog = join(home, "desktop.jsonl");
+const desktop = spawn("/usr/bin/python3", [services, "serve", desktopLog], { stdio: ["ignore", "pipe", "inherit"] });
+await new Promise((ready, fail) => {
+  desktop.stdout.on("data", (chunk) => String(chunk).includes("ready") && ready());
+  desktop.on("exit", (code) => fail(new Error(`desktop-services.py exited (${code}): is this run on a session bus?`)));
+});
+/** What the app sent the desktop so far: {notification: {app, summary, body}} and {tray: {bus, path}}. */
+const desktopEvents = () =>
+  existsSync(desktopLog)
+    ? readFileSync(desktopLog, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line))
+    : [];
+async function until(what, probe, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+/** The tray item the app registered with the desktop's StatusNotifierWatcher. */
+const trayItem = () => until("the app's tray item", () => desktopEvents().find((e) => e.tray)?.tray);
+/** The tray menu's items as a tray host reads them over D-Bus (com.canonical.dbusmenu). */
+async function trayMenu() {
+  const { bus, path } = await trayItem();
+  return JSON.parse(execFileSync("/usr/bin/python3", [services, "menu", bus, path], { encoding: "utf8" }));
+}
+const trayLabels = async () => (await trayMenu()).map((item) => item.label);
+
+// A fake Anthropic Admin API on loopback: every report page is empty. It only counts the requests that carried
+// the vault's key (the key itself is never written down).
+const providerRequests = [];
+const fakeProvider = createServer((request, response) => {
+  const path = new URL(request.url, "http://127.0.0.1").pathname;
+  providerRequests.push({ path, withKey: request.headers["x-api-key"] === KEY });
+  const known = path === "/v1/organizations/usage_report/messages" || path === "/v1/organizations/cost_report";
+  response.writeHead(known ? 200 : 404, { "content-type": "application/json" });
+  response.end(known ? JSON.stringify({ data: [], has_more: false, next_page: null }) : "{}");
+});
+await new Promise((r) => fakeProvider.listen(0, "127.0.0.1", r));
+const providerUrl = `http://127.0.0.1:${fakeProvider.address().port}`;
+const cli = join(dirname(binary), "tallyvault");
 
 const driver = spawn("tauri-driver", ["--port", String(PORT)], {
   env: { ...process.env, TALLYVAULT_HOME: dataDir, CLAUDE_CONFIG_DIR: claudeDir, CODEX_HOME: codexDir },
@@ -156,6 +211,14 @@ try {
     await snapshot("04-dashboard-spend");
   });
 
+  await step("the tray menu shows today's and this month's spend", async () => {
+    const wanted = ["Today: $3.75", "This month: $3.75"];
+    await until(`the tray menu to show ${wanted.join(" and ")}`, async () => {
+      const labels = await trayLabels();
+      return wanted.every((w) => labels.includes(w)) && ["Open Tallyvault", "Lock", "Poll now", "Quit"].every((w) => labels.includes(w));
+    });
+  });
+
   await step("the usage explorer lists the fixture's models", async () => {
     await nav("Usage");
     await session.waitFor("//tbody//td[normalize-space(.)='claude-opus-4-20250514']", "the opus row");
@@ -176,6 +239,14 @@ try {
     await snapshot("06-budgets");
     await nav("Dashboard");
     await session.waitFor("//article[.//h2[normalize-space(.)='Open alerts']]//*[contains(., '100% threshold')]", "the alert on the dashboard");
+  });
+
+  await step("the budget's alert is a desktop notification", async () => {
+    const title = 'Tallyvault: budget "e2e daily" at 100%';
+    const shown = await until(`a notification titled ${title}`, () =>
+      desktopEvents().find((e) => e.notification?.summary === title)?.notification,
+    );
+    if (!shown.body.includes("100%")) throw new Error(`the notification's body says ${JSON.stringify(shown.body)}`);
   });
 
   await step("providers and sources show the scan", async () => {
@@ -216,12 +287,40 @@ try {
     if (value !== "5") throw new Error(`auto-lock shows ${value}, not 5`);
     await snapshot("10-settings");
   });
+
+  await step("the scheduler polls a provider account by itself", async () => {
+    // The account is added from the command line (as the Providers page says), pointed at the fake provider.
+    execFileSync(cli, ["providers", "add", "anthropic", "--credential", "e2e-anthropic", "--base-url", providerUrl, "--interval", "1m"], {
+      env: { ...process.env, TALLYVAULT_HOME: dataDir, TALLYVAULT_PASSWORD: PASSWORD },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    await nav("Providers and sources");
+    await session.waitFor("//tbody//th[contains(normalize-space(.), 'Anthropic') and contains(., 'e2e-anthropic')]", "the account's row");
+    // The scheduler looks for due accounts every 30 s; nothing here asks it to poll.
+    await until("a poll of the fake provider with the vault's key", () => providerRequests.some((r) => r.withKey && r.path.endsWith("/usage_report/messages")), 75_000);
+    await nav("Dashboard");
+    await nav("Providers and sources");
+    await session.waitFor("//p[starts-with(normalize-space(.), 'Last poll') and substring(normalize-space(.), string-length(normalize-space(.))) = '.']", "the last poll, without an error", 30_000);
+    await session.waitFor("//tbody/tr[th[contains(., 'e2e-anthropic')]]/td[2][normalize-space(.)='none']", "no error on the account");
+    await snapshot("11-polled");
+  });
+
+  await step("the tray's Lock locks the window", async () => {
+    const { bus, path } = await trayItem();
+    execFileSync("/usr/bin/python3", [services, "click", bus, path, "Lock"]);
+    await session.waitForText("Unlock Tallyvault", 15_000);
+    await session.type(field("Master password", "password"), PASSWORD, "the password field");
+    await session.clickButton("Unlock");
+    await session.waitForText("1 credential", 30_000);
+  });
 } catch {
   failed = true;
   if (session) await snapshot("failure").catch(() => undefined);
 } finally {
   if (session) await session.end();
   driver.kill();
+  desktop.kill();
+  fakeProvider.close();
   rmSync(home, { recursive: true, force: true });
 }
 

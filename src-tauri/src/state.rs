@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tallyvault::clock::SystemClock;
 use tallyvault::crypto::KdfPolicy;
 use tallyvault::sources::ScanRequest;
-use tallyvault::store::Store;
+use tallyvault::store::{Pooling, Store};
 use tallyvault::vault::{self, Vault};
 
 use crate::clipboard::ClipboardGuard;
@@ -47,13 +47,14 @@ impl AppState {
         }
     }
 
-    /// The store, opened (and migrated) on first use, so a damaged database reaches the UI as an error.
+    /// The store, opened (and migrated) on first use, so a damaged database reaches the UI as an error. Its
+    /// connections are opened on demand and closed when idle (issue 6: idle memory).
     pub fn store(&self) -> CommandResult<Store> {
         let mut guard = self.store.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(store) = guard.as_ref() {
             return Ok(store.clone());
         }
-        let store = Store::open(&self.data_dir)?;
+        let store = Store::open_with(&self.data_dir, Pooling::OnDemand)?;
         *guard = Some(store.clone());
         Ok(store)
     }

@@ -24,6 +24,21 @@ pub const DB_FILE: &str = "tallyvault.db";
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT_MS: u32 = 10_000;
 
+/// The most connections a store's pool holds.
+const MAX_CONNECTIONS: u32 = 8;
+
+/// How a store's pool keeps its connections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Pooling {
+    /// Every connection is opened with the store and kept: the CLI and the tests, which run and exit.
+    #[default]
+    Eager,
+    /// Connections are opened when needed and those above one are closed after a minute idle: the desktop app,
+    /// idle most of the time, where each connection would keep its schema and page cache (up to 64 MB) for
+    /// nothing.
+    OnDemand,
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: Pool<SqliteConnectionManager>,
@@ -56,13 +71,21 @@ fn init_connection(conn: &mut Connection) -> rusqlite::Result<()> {
 impl Store {
     /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
     pub fn open(data_dir: &Path) -> Result<Store> {
+        Self::open_with(data_dir, Pooling::Eager)
+    }
+
+    /// [`Store::open`] with a pool that keeps its connections as `pooling` says.
+    pub fn open_with(data_dir: &Path, pooling: Pooling) -> Result<Store> {
         create_private_dir(data_dir)?;
-        let path = data_dir.join(DB_FILE);
-        Self::open_file(&path)
+        Self::open_file_with(&data_dir.join(DB_FILE), pooling)
     }
 
     /// Opens a database file directly.
     pub fn open_file(path: &Path) -> Result<Store> {
+        Self::open_file_with(path, Pooling::Eager)
+    }
+
+    fn open_file_with(path: &Path, pooling: Pooling) -> Result<Store> {
         // Open and migrate on a plain connection first: a damaged or foreign file then fails at once with
         // SQLite's own message, instead of the pool retrying until its timeout.
         let mut first = Connection::open(path)?;
@@ -70,10 +93,16 @@ impl Store {
         migrate(&mut first)?;
         drop(first);
         let manager = SqliteConnectionManager::file(path).with_init(init_connection);
-        let pool = Pool::builder()
-            .max_size(8)
-            .connection_timeout(Duration::from_secs(30))
-            .build(manager)?;
+        let builder = Pool::builder()
+            .max_size(MAX_CONNECTIONS)
+            .connection_timeout(Duration::from_secs(30));
+        let builder = match pooling {
+            Pooling::Eager => builder,
+            Pooling::OnDemand => builder
+                .min_idle(Some(1))
+                .idle_timeout(Some(Duration::from_secs(60))),
+        };
+        let pool = builder.build(manager)?;
         let store = Store {
             pool,
             path: path.to_path_buf(),
@@ -142,4 +171,38 @@ pub fn default_data_dir() -> Result<PathBuf> {
     directories::ProjectDirs::from("", "", "tallyvault")
         .map(|dirs| dirs.data_dir().to_path_buf())
         .ok_or_else(|| Error::InvalidInput("cannot find a home directory; pass --data-dir".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_on_demand_pool_keeps_one_connection_until_more_are_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let eager = Store::open(dir.path()).unwrap();
+        assert_eq!(
+            eager.pool.state().connections,
+            MAX_CONNECTIONS,
+            "the CLI's pool opens every connection with the store"
+        );
+        drop(eager);
+        let store = Store::open_with(dir.path(), Pooling::OnDemand).unwrap();
+        assert_eq!(
+            store.pool.state().connections,
+            1,
+            "the desktop's pool starts with one"
+        );
+        let a = store.conn().unwrap();
+        let b = store.conn().unwrap();
+        assert_eq!(
+            store.pool.state().connections,
+            2,
+            "a second user gets a second connection"
+        );
+        drop((a, b));
+        store
+            .read(|tx| Ok(tx.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .unwrap();
+    }
 }

@@ -1,11 +1,20 @@
 // Display helpers shared by the pages.
 
-/** An RFC 3339 time in the user's locale, or "—". */
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/**
+ * An RFC 3339 time in local time as the English UI writes it, or "—": "Nov 28, 2026, 11:40 PM", what
+ * `toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" })` gives in the web view. Written by hand:
+ * Intl's date, number and collation formats keep about 2.5 MB of ICU data and code in the web process (issue 6).
+ */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const hours = date.getHours();
+  const minutes = String(date.getMinutes()).padStart(2, "0");
+  const day = `${MONTHS[date.getMonth()]} ${date.getDate()}, ${date.getFullYear()}`;
+  return `${day}, ${hours % 12 || 12}:${minutes} ${hours < 12 ? "AM" : "PM"}`;
 }
 
 const PROVIDER_NAMES: Record<string, string> = {

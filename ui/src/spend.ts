@@ -206,7 +206,9 @@ export function budgetInputFrom(form: BudgetForm): BudgetInput {
   };
 }
 
-/** "12,345" */
+/** "12,345", as `toLocaleString("en-US")` writes an integer, without Intl's number formats (ICU, issue 6). */
 export function integer(n: number): string {
-  return n.toLocaleString("en-US");
+  if (!Number.isSafeInteger(n)) return n.toLocaleString("en-US");
+  const digits = String(Math.abs(n)).replace(/\B(?=(\d{3})+$)/g, ",");
+  return n < 0 ? `-${digits}` : digits;
 }

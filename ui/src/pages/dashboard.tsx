@@ -26,7 +26,7 @@ export function credentialsNeedingAttention(credentials: Credential[], now: Date
 export function countByProvider(credentials: Credential[]): [string, number][] {
   const counts = new Map<string, number>();
   for (const c of credentials) counts.set(c.provider, (counts.get(c.provider) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
 const RECENT_EVENTS = 5;
