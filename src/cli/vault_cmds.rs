@@ -22,7 +22,7 @@ pub struct Context {
 
 impl Context {
     pub fn store(&self) -> Result<Store> {
-        Store::open(&self.data_dir)
+        Store::open_with(&self.data_dir, crate::store::Pooling::OnDemand)
     }
 
     fn password(&self) -> Result<SecretString> {

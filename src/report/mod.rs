@@ -218,7 +218,17 @@ fn filter_sql(query: &ReportQuery, first_param: usize) -> (String, Vec<String>) 
 struct Names {
     ids: HashMap<String, u32>,
     list: Vec<String>,
+    /// The last id given for each column of a row: rows come in key order, so a column mostly repeats the
+    /// previous row's name, and a comparison is cheaper than a hash lookup.
+    recent: [Option<u32>; COLUMNS],
 }
+
+/// Name columns of a bucket row, for [`Names::recent`].
+const COLUMNS: usize = 4;
+const SOURCE_COLUMN: usize = 0;
+const PROVIDER_COLUMN: usize = 1;
+const MODEL_COLUMN: usize = 2;
+const PROJECT_COLUMN: usize = 3;
 
 impl Names {
     fn id(&mut self, name: &str) -> u32 {
@@ -231,12 +241,24 @@ impl Names {
         id
     }
 
+    /// [`Names::id`] of a value of `column`, checking the column's previous name first.
+    fn id_in(&mut self, column: usize, name: &str) -> u32 {
+        if let Some(id) = self.recent[column] {
+            if self.list[id as usize] == name {
+                return id;
+            }
+        }
+        let id = self.id(name);
+        self.recent[column] = Some(id);
+        id
+    }
+
     /// The id of the model's report label (fast mode apart).
     fn model(&mut self, model: &str, fast: bool) -> u32 {
         if fast || model.is_empty() {
             self.id(&model_label(model, fast))
         } else {
-            self.id(model)
+            self.id_in(MODEL_COLUMN, model)
         }
     }
 
@@ -279,10 +301,10 @@ fn bucket_from_row(r: &rusqlite::Row<'_>, ms: i64, names: &mut Names) -> rusqlit
     let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
     Ok(Bucket {
         ms,
-        source: names.id(text(1)?),
-        provider: names.id(text(2)?),
+        source: names.id_in(SOURCE_COLUMN, text(1)?),
+        provider: names.id_in(PROVIDER_COLUMN, text(2)?),
         model: names.model(text(3)?, r.get(4)?),
-        project: names.id(text(5)?),
+        project: names.id_in(PROJECT_COLUMN, text(5)?),
         amounts: amounts_from_row(r, 6)?,
     })
 }
@@ -349,10 +371,21 @@ fn buckets(store: &Store, query: &ReportQuery) -> Result<(Vec<Bucket>, Names)> {
         }
         let mut straddling = Vec::new();
         let mut rows = stmt.query(params.as_slice())?;
+        // Rows come in hour order: whether an hour is split by a local midnight is decided once per hour.
+        let mut last: Option<(i64, bool)> = None;
         while let Some(r) = rows.next()? {
             let hour: i64 = r.get(0)?;
             let ms = hour * 3_600_000;
-            if local_date(&query.timezone, ms) != local_date(&query.timezone, ms + 3_599_999) {
+            let split = match last {
+                Some((h, split)) if h == hour => split,
+                _ => {
+                    let split = local_date(&query.timezone, ms)
+                        != local_date(&query.timezone, ms + 3_599_999);
+                    last = Some((hour, split));
+                    split
+                }
+            };
+            if split {
                 straddling.push(hour);
                 continue;
             }

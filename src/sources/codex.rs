@@ -56,6 +56,7 @@ pub fn files(root: &Path) -> Vec<FileJob> {
             kind: SourceKind::Codex,
             base: root.to_path_buf(),
             path,
+            meta: None,
         })
         .collect()
 }

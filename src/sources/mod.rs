@@ -130,6 +130,8 @@ pub struct FileJob {
     /// The folder its project/session is relative to.
     pub base: PathBuf,
     pub path: PathBuf,
+    /// Its metadata when the listing read it (else the scan reads it).
+    pub meta: Option<std::fs::Metadata>,
 }
 
 /// The outcome of reading one file.
@@ -148,7 +150,17 @@ struct FileResult {
 /// Every `*.jsonl` file below `dir`, sorted by path. Folders are listed in parallel (a Claude config holds
 /// thousands: one per project and per session with sub-agents).
 pub fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    jsonl_files_with_metadata(dir)
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// [`jsonl_files`] with each file's metadata, read relative to its open folder as it is listed (cheaper than
+/// a `stat` of the full path later; `None` when that failed).
+fn jsonl_files_with_metadata(dir: &Path) -> Vec<(PathBuf, Option<std::fs::Metadata>)> {
+    type Found = Vec<(PathBuf, Option<std::fs::Metadata>)>;
+    fn walk(dir: &Path, out: &mut Found) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -161,10 +173,10 @@ pub fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
             if kind.is_dir() {
                 dirs.push(path);
             } else if kind.is_file() && path.extension().is_some_and(|e| e == "jsonl") {
-                out.push(path);
+                out.push((path, entry.metadata().ok()));
             }
         }
-        let found: Vec<Vec<PathBuf>> = dirs
+        let found: Vec<Found> = dirs
             .par_iter()
             .map(|d| {
                 let mut found = Vec::new();
@@ -179,7 +191,7 @@ pub fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
     // Path order (component by component) without parsing components at every comparison: the bytes with
     // each separator made the lowest byte sort the same way (these paths are joined by read_dir, so no `//`
     // or `.` components), once per path instead of once per comparison.
-    out.sort_by_cached_key(|p| {
+    out.sort_by_cached_key(|(p, _)| {
         let mut key = p.as_os_str().as_encoded_bytes().to_vec();
         for b in key.iter_mut().filter(|b| **b == b'/') {
             *b = 0;
@@ -202,11 +214,12 @@ pub fn discover(request: &ScanRequest) -> Vec<FileJob> {
             match kind {
                 SourceKind::ClaudeCode => {
                     let projects = claude::projects_dir(&root);
-                    for path in jsonl_files(&projects) {
+                    for (path, meta) in jsonl_files_with_metadata(&projects) {
                         jobs.push(FileJob {
                             kind: *kind,
                             base: projects.clone(),
                             path,
+                            meta,
                         });
                     }
                 }
@@ -241,9 +254,13 @@ fn load_states(store: &Store) -> Result<HashMap<String, FileState>> {
 /// Decides where to start reading a file: `None` when nothing changed (decided from one `stat`).
 fn plan(
     path: &Path,
+    listed: Option<&std::fs::Metadata>,
     known: Option<&FileState>,
 ) -> std::io::Result<Option<(File, FileState, u64, bool)>> {
-    let meta = std::fs::metadata(path)?;
+    let meta = match listed {
+        Some(meta) => meta.clone(),
+        None => std::fs::metadata(path)?,
+    };
     let (device, inode) = identity(&meta);
     let state = FileState {
         device,
@@ -293,7 +310,8 @@ fn read_file(
     prices: &PriceTable,
     progress: &dyn Progress,
 ) -> std::io::Result<Option<FileResult>> {
-    let Some((mut file, mut state, start, reread)) = plan(&job.path, known)? else {
+    let Some((mut file, mut state, start, reread)) = plan(&job.path, job.meta.as_ref(), known)?
+    else {
         return Ok(None);
     };
     file.seek(SeekFrom::Start(start))?;
@@ -351,6 +369,7 @@ pub fn parse_file_bytes(
         kind,
         base: PathBuf::from("/fuzz"),
         path: PathBuf::from("/fuzz/project/session.jsonl"),
+        meta: None,
     };
     let mut result = FileResult {
         job: job.clone(),
