@@ -347,19 +347,28 @@ fn check_dates(query: &ReportQuery) -> Result<()> {
 
 /// Every stored bucket of usage the query covers, read from the hourly rollups; hours split by a local
 /// midnight (half-hour zones) are read from their records, so each bucket has exactly one local date.
-fn buckets(store: &Store, query: &ReportQuery) -> Result<(Vec<Bucket>, Names)> {
+/// Without `by_project` the rollups without the project (`usage_hourly_models`, a quarter of the rows or fewer)
+/// are read, and every bucket's project is `""`.
+fn buckets(store: &Store, query: &ReportQuery, by_project: bool) -> Result<(Vec<Bucket>, Names)> {
     let (start, end) = utc_range(query);
     let (filter, values) = filter_sql(query, 3);
     store.read(|tx| {
         let mut out = Vec::new();
         let mut names = Names::default();
+        // A project filter needs the project (filter_sql names it only then).
+        let by_project = by_project || !query.projects.is_empty();
+        let (table, project) = if by_project {
+            ("usage_hourly", "project")
+        } else {
+            ("usage_hourly_models", "'' AS project")
+        };
         // Each rollup row is one (hour, source, provider, model, fast, project), its primary key: read as is
         // (a GROUP BY over the key would add nothing and cost several times the read).
         let sql = format!(
-            "SELECT hour, source, provider, model, fast, project, input_tokens, cache_write_5m, cache_write_1h,
-                    cache_read, output_tokens, reasoning_tokens, requests, cost_nanos, unpriced_tokens,
-                    unpriced_requests
-             FROM usage_hourly WHERE hour >= ?1 AND hour <= ?2 {filter}"
+            "SELECT hour, source, provider, model, fast, {project}, input_tokens, cache_write_5m,
+                    cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos,
+                    unpriced_tokens, unpriced_requests
+             FROM {table} WHERE hour >= ?1 AND hour <= ?2 {filter}"
         );
         let mut stmt = tx.prepare(&sql)?;
         let mut params: Vec<&dyn rusqlite::ToSql> = vec![];
@@ -433,7 +442,7 @@ pub struct DayBucket {
 /// charts and the usage explorer aggregate further. Reads the hourly rollups, so it stays fast on big stores.
 pub fn day_buckets(store: &Store, query: &ReportQuery) -> Result<Vec<DayBucket>> {
     check_dates(query)?;
-    let (days, names) = days(store, query)?;
+    let (days, names) = days(store, query, true)?;
     let mut out: Vec<DayBucket> = days
         .into_iter()
         .map(
@@ -462,8 +471,12 @@ pub fn day_buckets(store: &Store, query: &ReportQuery) -> Result<Vec<DayBucket>>
 type DayKey = (NaiveDate, u32, u32, u32, u32);
 
 /// The query's usage summed per local date, source, provider, model label and project (in no order).
-fn days(store: &Store, query: &ReportQuery) -> Result<(Vec<(DayKey, Amounts)>, Names)> {
-    let (buckets, names) = buckets(store, query)?;
+fn days(
+    store: &Store,
+    query: &ReportQuery,
+    by_project: bool,
+) -> Result<(Vec<(DayKey, Amounts)>, Names)> {
+    let (buckets, names) = buckets(store, query, by_project)?;
     let mut days: HashMap<DayKey, Amounts> = HashMap::new();
     let mut last: Option<(i64, NaiveDate)> = None;
     for b in buckets {
@@ -485,7 +498,7 @@ fn days(store: &Store, query: &ReportQuery) -> Result<(Vec<(DayKey, Amounts)>, N
 }
 
 fn bucket_rows(store: &Store, query: &ReportQuery) -> Result<Vec<Row>> {
-    let (days, names) = days(store, query)?;
+    let (days, names) = days(store, query, query.grouping == Grouping::Projects)?;
     let mut keys: HashMap<NaiveDate, String> = HashMap::new();
     let mut groups: BTreeMap<String, BTreeMap<String, Amounts>> = BTreeMap::new();
     for ((date, _source, provider, model, project), amounts) in days {

@@ -31,6 +31,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_provider_destination",
         include_str!("../../migrations/0006_provider_destination.sql"),
     ),
+    (
+        "0007_usage_hourly_models",
+        include_str!("../../migrations/0007_usage_hourly_models.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

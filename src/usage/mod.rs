@@ -302,6 +302,7 @@ impl Upserter {
             Some(sums) => {
                 tx.execute("DELETE FROM usage_hourly", [])?;
                 let rows = sums.write(tx)?;
+                refresh_model_rollups(tx, true)?;
                 tx.execute("DELETE FROM usage_dirty_hours", [])?;
                 Ok(rows)
             }
@@ -526,7 +527,8 @@ pub fn refresh_rollups(tx: &Transaction<'_>) -> Result<usize> {
     if dirty == 0 {
         return Ok(0);
     }
-    let rows = if dirty * 2 > total {
+    let all = dirty * 2 > total;
+    let rows = if all {
         tx.execute("DELETE FROM usage_hourly", [])?;
         rebuild_all_rollups(tx)?
     } else {
@@ -546,8 +548,33 @@ pub fn refresh_rollups(tx: &Transaction<'_>) -> Result<usize> {
             [],
         )?
     };
+    refresh_model_rollups(tx, all)?;
     tx.execute("DELETE FROM usage_dirty_hours", [])?;
     Ok(rows)
+}
+
+/// Derives `usage_hourly_models` (the rollups without the project) from `usage_hourly`: all of it, or the
+/// hours marked stale. The GROUP BY is a prefix of `usage_hourly`'s key, so SQLite reads it in order without
+/// sorting.
+fn refresh_model_rollups(tx: &Transaction<'_>, all: bool) -> Result<()> {
+    let hours = if all {
+        ""
+    } else {
+        "WHERE hour IN (SELECT hour FROM usage_dirty_hours)"
+    };
+    tx.execute(&format!("DELETE FROM usage_hourly_models {hours}"), [])?;
+    tx.execute(
+        &format!(
+            "INSERT INTO usage_hourly_models
+             SELECT hour, source, provider, model, fast, SUM(input_tokens), SUM(cache_write_5m),
+                    SUM(cache_write_1h), SUM(cache_read), SUM(output_tokens), SUM(reasoning_tokens),
+                    SUM(requests), SUM(cost_nanos), SUM(unpriced_tokens), SUM(unpriced_requests),
+                    SUM(reported_requests)
+             FROM usage_hourly {hours} GROUP BY hour, source, provider, model, fast"
+        ),
+        [],
+    )?;
+    Ok(())
 }
 
 /// Every hourly rollup from one pass over all records, summed in Rust: SQLite's GROUP BY would sort every

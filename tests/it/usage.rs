@@ -718,9 +718,17 @@ fn rollups_equal_a_group_by_over_the_records_and_first_scans_keep_the_indexes() 
     let differences = |store: &Store| -> i64 {
         store
             .read(|tx| {
+                // and the rollups without the project are usage_hourly's summed over projects
+                let models = "SELECT hour, source, provider, model, fast, SUM(input_tokens),
+                        SUM(cache_write_5m), SUM(cache_write_1h), SUM(cache_read), SUM(output_tokens),
+                        SUM(reasoning_tokens), SUM(requests), SUM(cost_nanos), SUM(unpriced_tokens),
+                        SUM(unpriced_requests), SUM(reported_requests)
+                    FROM usage_hourly GROUP BY hour, source, provider, model, fast";
                 let sql = format!(
                     "SELECT (SELECT COUNT(*) FROM ({group_by} EXCEPT SELECT * FROM usage_hourly))
-                          + (SELECT COUNT(*) FROM (SELECT * FROM usage_hourly EXCEPT {group_by}))"
+                          + (SELECT COUNT(*) FROM (SELECT * FROM usage_hourly EXCEPT {group_by}))
+                          + (SELECT COUNT(*) FROM ({models} EXCEPT SELECT * FROM usage_hourly_models))
+                          + (SELECT COUNT(*) FROM (SELECT * FROM usage_hourly_models EXCEPT {models}))"
                 );
                 Ok(tx.query_row(&sql, [], |r| r.get(0))?)
             })
