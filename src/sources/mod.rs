@@ -227,6 +227,9 @@ pub fn discover(request: &ScanRequest) -> Vec<FileJob> {
             }
         }
     }
+    // Roots that overlap (the same folder named twice, or a folder and its `projects/`) list a file once.
+    let mut listed = std::collections::HashSet::new();
+    jobs.retain(|job| listed.insert(job.path.clone()));
     jobs
 }
 

@@ -277,20 +277,22 @@ impl Upserter {
         self.delete_returning(tx, DROP_SHADOWED_SQL, &[])
     }
 
+    /// Runs a DELETE of `usage_records`, forgetting the deleted ids (a record read again after them is new)
+    /// and taking them out of the rollups summed here.
     fn delete_returning(
         &mut self,
         tx: &Transaction<'_>,
         sql: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> Result<usize> {
-        let Some(rollups) = self.rollups.as_mut() else {
-            return Ok(tx.execute(sql, params)?);
-        };
-        let mut stmt = tx.prepare(&format!("{sql} RETURNING {ROLLUP_ROW}"))?;
+        let mut stmt = tx.prepare(&format!("{sql} RETURNING id, {ROLLUP_ROW}"))?;
         let mut rows = stmt.query(params)?;
         let mut deleted = 0;
         while let Some(r) = rows.next()? {
-            rollups.add_row(r, -1)?;
+            self.seen.remove(&r.get::<_, i64>(0)?);
+            if let Some(rollups) = self.rollups.as_mut() {
+                rollups.add_row(r, 1, -1)?;
+            }
             deleted += 1;
         }
         Ok(deleted)
@@ -422,7 +424,7 @@ impl Upserter {
                 ))?;
                 let mut rows = old.query([r.id])?;
                 while let Some(row) = rows.next()? {
-                    rollups.add_row(row, -1)?;
+                    rollups.add_row(row, 0, -1)?;
                 }
                 rollups.add_record(r, 1)?;
             }
@@ -586,7 +588,7 @@ fn rebuild_all_rollups(tx: &Transaction<'_>) -> Result<usize> {
         let mut stmt = tx.prepare(&format!("SELECT {ROLLUP_ROW} FROM usage_records"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            sums.add_row(r, 1)?;
+            sums.add_row(r, 0, 1)?;
         }
     }
     sums.write(tx)
@@ -678,8 +680,8 @@ impl RollupSums {
         Ok(())
     }
 
-    /// A row of `SELECT {ROLLUP_ROW}` (or the same columns RETURNING).
-    fn add_row(&mut self, r: &rusqlite::Row<'_>, sign: i64) -> Result<()> {
+    /// A row of `SELECT {ROLLUP_ROW}` (or the same columns RETURNING), starting at column `first`.
+    fn add_row(&mut self, r: &rusqlite::Row<'_>, first: usize, sign: i64) -> Result<()> {
         fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r [u8]> {
             row.get_ref(i)?.as_bytes().map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(
@@ -691,15 +693,20 @@ impl RollupSums {
         }
         let mut tokens = [0i64; 7];
         for (i, v) in tokens.iter_mut().enumerate() {
-            *v = r.get(6 + i)?;
+            *v = r.get(first + 6 + i)?;
         }
         self.add(
-            r.get(0)?,
-            [text(r, 1)?, text(r, 2)?, text(r, 3)?, text(r, 5)?],
-            r.get(4)?,
+            r.get(first)?,
+            [
+                text(r, first + 1)?,
+                text(r, first + 2)?,
+                text(r, first + 3)?,
+                text(r, first + 5)?,
+            ],
+            r.get(first + 4)?,
             tokens,
-            r.get(13)?,
-            r.get(14)?,
+            r.get(first + 13)?,
+            r.get(first + 14)?,
             sign,
         )
     }

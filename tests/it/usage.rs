@@ -850,3 +850,27 @@ fn rollups_equal_a_group_by_over_the_records_and_first_scans_keep_the_indexes() 
     assert_eq!(totals(&logs.store()), (51, 49 * 10 + 500 + 9));
     assert_eq!(differences(&logs.store()), 0);
 }
+
+/// Roots that overlap (a folder named twice, or a folder and its `projects/`) read each file once, so a
+/// rewritten file's position-keyed records are forgotten once and read again once.
+#[test]
+fn overlapping_roots_read_each_file_once() {
+    let logs = Logs::new();
+    let positional = |n: u64| line(None, "r", TS, SONNET, n, 1, "");
+    logs.write("a.jsonl", &[positional(100), positional(200)]);
+    let store = logs.store();
+    let prices = PriceTable::load(&store).unwrap();
+    let root = logs.dir.path().to_path_buf();
+    let request = ScanRequest {
+        sources: vec![SourceKind::ClaudeCode],
+        roots: Some(vec![root.clone(), root.join("projects"), root.clone()]),
+    };
+    let first = sources::scan(&store, &prices, &request, &Quiet).unwrap();
+    assert_eq!(first.files, 1);
+    assert_eq!(logs.totals().tokens.input, 300);
+    // Rewritten shorter: read again from the start; its old position-keyed records are gone.
+    logs.write("a.jsonl", &[positional(7)]);
+    let again = sources::scan(&store, &prices, &request, &Quiet).unwrap();
+    assert_eq!((again.files, again.files_read), (1, 1));
+    assert_eq!(logs.totals().tokens.input, 7);
+}
