@@ -263,7 +263,7 @@ impl Upserter {
         Ok(upserter)
     }
 
-    /// [`forget_origin`], keeping the rollups summed here right.
+    /// Removes the records a file gave by position (before it is read again from the start).
     pub fn forget_origin(&mut self, tx: &Transaction<'_>, path: &str) -> Result<usize> {
         self.delete_returning(
             tx,
@@ -272,7 +272,7 @@ impl Upserter {
         )
     }
 
-    /// [`drop_shadowed_sidechains`], keeping the rollups summed here right.
+    /// Drops the sidechain copies of main-chain messages ([`DROP_SHADOWED_SQL`]).
     pub fn drop_shadowed_sidechains(&mut self, tx: &Transaction<'_>) -> Result<usize> {
         self.delete_returning(tx, DROP_SHADOWED_SQL, &[])
     }
@@ -489,20 +489,11 @@ pub fn restore_indexes(tx: &Transaction<'_>, deferred: DeferredIndexes) -> Resul
     Ok(())
 }
 
-/// Drops sidechain records whose message also exists as a main-chain record: Claude Code repeats a
-/// sub-agent's messages in the main session, and the main copy wins.
-pub fn drop_shadowed_sidechains(tx: &Transaction<'_>) -> Result<usize> {
-    Ok(tx.execute(DROP_SHADOWED_SQL, [])?)
-}
-
+/// Sidechain records whose message also exists as a main-chain record: Claude Code repeats a sub-agent's
+/// messages in the main session, and the main copy wins.
 const DROP_SHADOWED_SQL: &str = "DELETE FROM usage_records WHERE sidechain = 1 AND EXISTS
     (SELECT 1 FROM usage_records AS main
      WHERE main.sidechain = 0 AND main.message_key = usage_records.message_key)";
-
-/// Removes the records a file gave by position (before it is read again from the start).
-pub fn forget_origin(tx: &Transaction<'_>, path: &str) -> Result<usize> {
-    Ok(tx.execute("DELETE FROM usage_records WHERE origin_path = ?1", [path])?)
-}
 
 const ROLLUP_COLUMNS: &str = "hour, source, provider, model, fast, project, input_tokens, cache_write_5m, \
     cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos, unpriced_tokens, \
