@@ -30,12 +30,12 @@ const MAX_CONNECTIONS: u32 = 8;
 /// How a store's pool keeps its connections.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Pooling {
-    /// Every connection is opened with the store and kept: the CLI and the tests, which run and exit.
+    /// Every connection is opened with the store and kept: the tests and other library users.
     #[default]
     Eager,
     /// Connections are opened when needed and those above one are closed after a minute idle: the desktop app,
     /// idle most of the time, where each connection would keep its schema and page cache (up to 64 MB) for
-    /// nothing.
+    /// nothing, and the CLI, which would otherwise open eight at every start.
     OnDemand,
 }
 
@@ -184,7 +184,7 @@ mod tests {
         assert_eq!(
             eager.pool.state().connections,
             MAX_CONNECTIONS,
-            "the CLI's pool opens every connection with the store"
+            "the eager pool (tests, library users) opens every connection with the store"
         );
         drop(eager);
         let store = Store::open_with(dir.path(), Pooling::OnDemand).unwrap();
@@ -195,10 +195,12 @@ mod tests {
         );
         let a = store.conn().unwrap();
         let b = store.conn().unwrap();
-        assert_eq!(
-            store.pool.state().connections,
-            2,
-            "a second user gets a second connection"
+        // A second user gets a second connection; the pool may also be refilling its one idle connection in
+        // the background (r2d2 does that as soon as the idle count drops below it), so 2 or 3.
+        let connections = store.pool.state().connections;
+        assert!(
+            (2..=3).contains(&connections),
+            "two users hold {connections} connections"
         );
         drop((a, b));
         store
