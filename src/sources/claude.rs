@@ -214,7 +214,13 @@ pub fn parse_line(
         });
     }
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let entry: Entry<'_> = serde_json::from_slice(line).map_err(|_| LineOutcome::Malformed)?;
+    // Text checked as UTF-8 at once parses faster than bytes (serde_json then checks no string on its own);
+    // a line that is not valid UTF-8 throughout is still read as bytes, where only the strings kept must be.
+    let entry: Entry<'_> = match std::str::from_utf8(line) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(line),
+    }
+    .map_err(|_| LineOutcome::Malformed)?;
     // Agent-progress lines carry the request under data.message.
     let entry = match entry {
         Entry {

@@ -60,7 +60,8 @@ impl std::fmt::Debug for Store {
 fn init_connection(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))?;
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
+        "PRAGMA page_size = 16384;
+         PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA cache_size = -65536;

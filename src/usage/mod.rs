@@ -2,7 +2,7 @@
 //! from the source's natural key, so ingesting the same data again is an upsert that changes nothing.
 //! Hourly rollups are refreshed in the same transaction as every ingest (triggers mark the stale hours).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
@@ -233,10 +233,73 @@ pub struct Upserter {
     conflict: Conflict,
     /// Whether `usage_records` had rows when this upserter started: if not, an id not seen here is new.
     probe: bool,
-    seen: HashMap<i64, Rank>,
+    seen: FxHashMap<i64, Rank>,
     /// When `usage_records` started empty and every change goes through this upserter: the rollups of
     /// everything it wrote, so [`Upserter::refresh_rollups`] need not read the records back.
     rollups: Option<RollupSums>,
+    /// Under the same condition: the message keys of the records it holds, so
+    /// [`Upserter::drop_shadowed_sidechains`] finds the shadowed sidechain records without a join.
+    messages: Option<Messages>,
+    /// Under the same condition: the definitions of `usage_records`' triggers, dropped until
+    /// [`Upserter::refresh_rollups`] (they only mark the hours an update or delete makes stale, and the sums
+    /// kept here rewrite every hour). Without them an update or a delete needs no statement journal, which
+    /// otherwise copies every page it touches to a temporary file first.
+    triggers: Vec<String>,
+}
+
+/// Message keys of the records an upserter wrote, by id: main-chain and sidechain apart, and how many
+/// main-chain records hold each key.
+#[derive(Default)]
+struct Messages {
+    main: FxHashMap<i64, i64>,
+    side: FxHashMap<i64, i64>,
+    main_keys: FxHashMap<i64, u32>,
+}
+
+impl Messages {
+    fn wrote(&mut self, r: &UsageRecord) {
+        self.deleted(r.id);
+        if let Some(key) = r.message_key {
+            if r.sidechain {
+                self.side.insert(r.id, key);
+            } else {
+                self.main.insert(r.id, key);
+                *self.main_keys.entry(key).or_default() += 1;
+            }
+        }
+    }
+
+    fn deleted(&mut self, id: i64) {
+        self.side.remove(&id);
+        if let Some(key) = self.main.remove(&id) {
+            if let Some(count) = self.main_keys.get_mut(&key) {
+                *count -= 1;
+                if *count == 0 {
+                    self.main_keys.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Whether a main-chain record holds this sidechain record's message: then it would be dropped at the
+    /// end ([`Upserter::drop_shadowed_sidechains`]), so it need not be written.
+    fn shadows(&self, r: &UsageRecord) -> bool {
+        r.sidechain
+            && r.message_key
+                .is_some_and(|key| self.main_keys.contains_key(&key))
+    }
+
+    /// The sidechain records whose message a main-chain record also holds ([`DROP_SHADOWED_SQL`]).
+    fn shadowed(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .side
+            .iter()
+            .filter(|(_, key)| self.main_keys.contains_key(key))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
 }
 
 impl Upserter {
@@ -247,18 +310,31 @@ impl Upserter {
         Ok(Upserter {
             conflict,
             probe,
-            seen: HashMap::new(),
+            seen: FxHashMap::default(),
             rollups: None,
+            messages: None,
+            triggers: Vec::new(),
         })
     }
 
-    /// An upserter that also sums the rollups of what it writes when `usage_records` is empty, for a
+    /// An upserter that also sums the rollups of what it writes when `usage_records` is empty, for a scan's
     /// transaction whose every change to `usage_records` goes through it (its writes, [`Upserter::forget_origin`]
-    /// and [`Upserter::drop_shadowed_sidechains`]), ending with [`Upserter::refresh_rollups`].
+    /// and [`Upserter::drop_shadowed_sidechains`]), ending with [`Upserter::drop_shadowed_sidechains`] and then
+    /// [`Upserter::refresh_rollups`], which must run before the commit: until then `usage_records` has no
+    /// triggers. It does not write a sidechain record whose message a main-chain record it wrote holds (the
+    /// drop would take it away again).
     pub fn with_rollups(tx: &Transaction<'_>, conflict: Conflict) -> Result<Upserter> {
         let mut upserter = Upserter::new(tx, conflict)?;
         if !upserter.probe {
             upserter.rollups = Some(RollupSums::default());
+            upserter.messages = Some(Messages::default());
+            upserter.triggers = schema_sql(tx, "trigger")?
+                .into_iter()
+                .map(|(name, sql)| {
+                    tx.execute_batch(&format!("DROP TRIGGER {}", quote_name(&name)))?;
+                    Ok(sql)
+                })
+                .collect::<Result<_>>()?;
         }
         Ok(upserter)
     }
@@ -272,9 +348,21 @@ impl Upserter {
         )
     }
 
-    /// Drops the sidechain copies of main-chain messages ([`DROP_SHADOWED_SQL`]).
+    /// Drops the sidechain copies of main-chain messages ([`DROP_SHADOWED_SQL`]): found from the keys kept
+    /// here when this upserter wrote every record, else by the query.
     pub fn drop_shadowed_sidechains(&mut self, tx: &Transaction<'_>) -> Result<usize> {
-        self.delete_returning(tx, DROP_SHADOWED_SQL, &[])
+        let Some(shadowed) = self.messages.as_ref().map(Messages::shadowed) else {
+            return self.delete_returning(tx, DROP_SHADOWED_SQL, &[]);
+        };
+        if shadowed.is_empty() {
+            return Ok(0);
+        }
+        let ids = serde_json::Value::from(shadowed).to_string();
+        self.delete_returning(
+            tx,
+            "DELETE FROM usage_records WHERE id IN (SELECT value FROM json_each(?1))",
+            &[&ids],
+        )
     }
 
     /// Runs a DELETE of `usage_records`, forgetting the deleted ids (a record read again after them is new)
@@ -285,11 +373,15 @@ impl Upserter {
         sql: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> Result<usize> {
-        let mut stmt = tx.prepare(&format!("{sql} RETURNING id, {ROLLUP_ROW}"))?;
+        let mut stmt = tx.prepare_cached(&format!("{sql} RETURNING id, {ROLLUP_ROW}"))?;
         let mut rows = stmt.query(params)?;
         let mut deleted = 0;
         while let Some(r) = rows.next()? {
-            self.seen.remove(&r.get::<_, i64>(0)?);
+            let id = r.get::<_, i64>(0)?;
+            self.seen.remove(&id);
+            if let Some(messages) = self.messages.as_mut() {
+                messages.deleted(id);
+            }
             if let Some(rollups) = self.rollups.as_mut() {
                 rollups.add_row(r, 1, -1)?;
             }
@@ -302,10 +394,12 @@ impl Upserter {
     pub fn refresh_rollups(self, tx: &Transaction<'_>) -> Result<usize> {
         match self.rollups {
             Some(sums) => {
-                tx.execute("DELETE FROM usage_hourly", [])?;
+                tx.execute_batch("DELETE FROM usage_hourly; DELETE FROM usage_hourly_models;")?;
                 let rows = sums.write(tx)?;
-                refresh_model_rollups(tx, true)?;
                 tx.execute("DELETE FROM usage_dirty_hours", [])?;
+                for sql in &self.triggers {
+                    tx.execute_batch(sql)?;
+                }
                 Ok(rows)
             }
             None => refresh_rollups(tx),
@@ -326,12 +420,15 @@ impl Upserter {
         let mut inserts: Vec<&UsageRecord> = Vec::new();
         let mut updates: Vec<&UsageRecord> = Vec::new();
         // Where a record of this call already sits in `inserts` (true) or `updates` (false).
-        let mut pending: HashMap<i64, (bool, usize)> = HashMap::new();
+        let mut pending: FxHashMap<i64, (bool, usize)> = FxHashMap::default();
         {
             let mut lookup = tx.prepare_cached(
                 "SELECT rank_tokens, rank_cost, fast FROM usage_records WHERE id = ?1",
             )?;
             for r in records {
+                if self.messages.as_ref().is_some_and(|m| m.shadows(r)) {
+                    continue;
+                }
                 let rank = r.rank3();
                 if let Some(&(insert, i)) = pending.get(&r.id) {
                     let slot = if insert {
@@ -342,6 +439,9 @@ impl Upserter {
                     if self.wins(rank, slot.rank3()) {
                         *slot = r;
                         self.seen.insert(r.id, rank);
+                        if let Some(messages) = self.messages.as_mut() {
+                            messages.wrote(r);
+                        }
                     }
                     continue;
                 }
@@ -357,11 +457,17 @@ impl Upserter {
                         pending.insert(r.id, (true, inserts.len()));
                         inserts.push(r);
                         self.seen.insert(r.id, rank);
+                        if let Some(messages) = self.messages.as_mut() {
+                            messages.wrote(r);
+                        }
                     }
                     Some(old) if self.wins(rank, old) => {
                         pending.insert(r.id, (false, updates.len()));
                         updates.push(r);
                         self.seen.insert(r.id, rank);
+                        if let Some(messages) = self.messages.as_mut() {
+                            messages.wrote(r);
+                        }
                     }
                     Some(old) => {
                         self.seen.insert(r.id, old);
@@ -378,10 +484,13 @@ impl Upserter {
             .collect();
         hours.sort_unstable();
         hours.dedup();
-        let mut mark =
-            tx.prepare_cached("INSERT OR IGNORE INTO usage_dirty_hours (hour) VALUES (?1)")?;
-        for hour in hours {
-            mark.execute([hour])?;
+        if self.rollups.is_none() {
+            // (Summed here otherwise: every hour is rewritten from the sums.)
+            let mut mark =
+                tx.prepare_cached("INSERT OR IGNORE INTO usage_dirty_hours (hour) VALUES (?1)")?;
+            for hour in hours {
+                mark.execute([hour])?;
+            }
         }
         let mut params: Vec<ToSqlOutput<'_>> = Vec::with_capacity(INSERT_BATCH * UPSERT_COLUMNS);
         let mut inserted = 0;
@@ -460,25 +569,28 @@ pub fn defer_indexes(tx: &Transaction<'_>) -> Result<Option<DeferredIndexes>> {
     if !empty {
         return Ok(None);
     }
-    let indexes: Vec<(String, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT name, sql FROM sqlite_master
-             WHERE type = 'index' AND tbl_name = 'usage_records' AND sql IS NOT NULL",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.filter(|row| {
-            row.as_ref().map_or(true, |(name, _): &(String, String)| {
-                DEFERRABLE_INDEXES.contains(&name.as_str())
-            })
-        })
-        .collect::<rusqlite::Result<_>>()?
-    };
+    let mut indexes = schema_sql(tx, "index")?;
+    indexes.retain(|(name, _)| DEFERRABLE_INDEXES.contains(&name.as_str()));
     for (name, _) in &indexes {
-        tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+        tx.execute_batch(&format!("DROP INDEX {}", quote_name(name)))?;
     }
     Ok(Some(DeferredIndexes(
         indexes.into_iter().map(|(_, sql)| sql).collect(),
     )))
+}
+
+/// The names and definitions of `usage_records`' indexes or triggers (`kind`) that have a definition.
+fn schema_sql(tx: &Transaction<'_>, kind: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = tx.prepare(
+        "SELECT name, sql FROM sqlite_master
+         WHERE type = ?1 AND tbl_name = 'usage_records' AND sql IS NOT NULL ORDER BY name",
+    )?;
+    let rows = stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn quote_name(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Builds again the indexes [`defer_indexes`] dropped.
@@ -496,6 +608,10 @@ const DROP_SHADOWED_SQL: &str = "DELETE FROM usage_records WHERE sidechain = 1 A
      WHERE main.sidechain = 0 AND main.message_key = usage_records.message_key)";
 
 const ROLLUP_COLUMNS: &str = "hour, source, provider, model, fast, project, input_tokens, cache_write_5m, \
+    cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos, unpriced_tokens, \
+    unpriced_requests, reported_requests";
+
+const ROLLUP_MODEL_COLUMNS: &str = "hour, source, provider, model, fast, input_tokens, cache_write_5m, \
     cache_write_1h, cache_read, output_tokens, reasoning_tokens, requests, cost_nanos, unpriced_tokens, \
     unpriced_requests, reported_requests";
 
@@ -522,14 +638,14 @@ pub fn refresh_rollups(tx: &Transaction<'_>) -> Result<usize> {
     }
     let all = dirty * 2 > total;
     let rows = if all {
-        tx.execute("DELETE FROM usage_hourly", [])?;
+        tx.execute_batch("DELETE FROM usage_hourly; DELETE FROM usage_hourly_models;")?;
         rebuild_all_rollups(tx)?
     } else {
         tx.execute(
             "DELETE FROM usage_hourly WHERE hour IN (SELECT hour FROM usage_dirty_hours)",
             [],
         )?;
-        tx.execute(
+        let rows = tx.execute(
             &format!(
                 "INSERT INTO usage_hourly ({ROLLUP_COLUMNS})
                  SELECT d.hour, r.source, r.provider, r.model, r.fast, r.project, {ROLLUP_SUMS}
@@ -539,22 +655,19 @@ pub fn refresh_rollups(tx: &Transaction<'_>) -> Result<usize> {
                  GROUP BY d.hour, r.source, r.provider, r.model, r.fast, r.project"
             ),
             [],
-        )?
+        )?;
+        refresh_model_rollups(tx)?;
+        rows
     };
-    refresh_model_rollups(tx, all)?;
     tx.execute("DELETE FROM usage_dirty_hours", [])?;
     Ok(rows)
 }
 
-/// Derives `usage_hourly_models` (the rollups without the project) from `usage_hourly`: all of it, or the
-/// hours marked stale. The GROUP BY is a prefix of `usage_hourly`'s key, so SQLite reads it in order without
-/// sorting.
-fn refresh_model_rollups(tx: &Transaction<'_>, all: bool) -> Result<()> {
-    let hours = if all {
-        ""
-    } else {
-        "WHERE hour IN (SELECT hour FROM usage_dirty_hours)"
-    };
+/// Derives the hours marked stale of `usage_hourly_models` (the rollups without the project) from
+/// `usage_hourly` (a full rebuild writes both from [`RollupSums`]). The GROUP BY is a prefix of
+/// `usage_hourly`'s key, so SQLite reads it in order without sorting.
+fn refresh_model_rollups(tx: &Transaction<'_>) -> Result<()> {
+    let hours = "WHERE hour IN (SELECT hour FROM usage_dirty_hours)";
     tx.execute(&format!("DELETE FROM usage_hourly_models {hours}"), [])?;
     tx.execute(
         &format!(
@@ -596,10 +709,10 @@ const ROLLUP_SUMS_LEN: usize = 11;
 #[derive(Default)]
 pub struct RollupSums {
     /// Source, provider, model and project names, each stored once.
-    ids: HashMap<Vec<u8>, u32>,
+    ids: FxHashMap<Vec<u8>, u32>,
     names: Vec<Vec<u8>>,
     /// Per group: how many records, and the sums in `ROLLUP_COLUMNS` order.
-    groups: HashMap<RollupKey, (i64, [i64; ROLLUP_SUMS_LEN])>,
+    groups: FxHashMap<RollupKey, (i64, [i64; ROLLUP_SUMS_LEN])>,
 }
 
 fn overflow() -> crate::error::Error {
@@ -729,7 +842,8 @@ impl RollupSums {
         )
     }
 
-    /// Inserts the groups that hold records into `usage_hourly` (which must hold none of them).
+    /// Inserts the groups that hold records into `usage_hourly`, and their sums over projects into
+    /// `usage_hourly_models` (which must hold none of them).
     fn write(self, tx: &Transaction<'_>) -> Result<usize> {
         use rusqlite::types::{ToSqlOutput, ValueRef};
         // In primary-key order, so the rollup table fills from its end.
@@ -768,6 +882,36 @@ impl RollupSums {
             ];
             values.extend(sums.iter().map(|v| int(*v)));
             insert.execute(rusqlite::params_from_iter(values.iter()))?;
+        }
+        // `usage_hourly_models`: the same groups without the project. Sorted with the project last, each
+        // of its groups is a run of consecutive groups here.
+        let mut insert = tx.prepare(&format!(
+            "INSERT INTO usage_hourly_models ({ROLLUP_MODEL_COLUMNS}) VALUES ({})",
+            vec!["?"; 5 + ROLLUP_SUMS_LEN].join(", ")
+        ))?;
+        let same_model =
+            |a: &RollupKey, b: &RollupKey| (a.0, a.1, a.2, a.3, a.4) == (b.0, b.1, b.2, b.3, b.4);
+        let mut start = 0;
+        while start < groups.len() {
+            let key = &groups[start].0;
+            let mut end = start;
+            let mut sums = [0i64; ROLLUP_SUMS_LEN];
+            while end < groups.len() && same_model(key, &groups[end].0) {
+                for (sum, v) in sums.iter_mut().zip(groups[end].1) {
+                    *sum = sum.checked_add(v).ok_or_else(overflow)?;
+                }
+                end += 1;
+            }
+            let mut values = vec![
+                int(key.0),
+                text(key.1),
+                text(key.2),
+                text(key.3),
+                int(key.4),
+            ];
+            values.extend(sums.iter().map(|v| int(*v)));
+            insert.execute(rusqlite::params_from_iter(values.iter()))?;
+            start = end;
         }
         Ok(groups.len())
     }
