@@ -13,6 +13,8 @@ pub struct LineReader<R> {
     /// File offset of the next unread byte.
     offset: u64,
     max_line: usize,
+    /// Bytes of the buffer handed out as the last line, consumed on the next call (the line borrowed them).
+    pending: usize,
 }
 
 /// What [`LineReader::next_line`] found.
@@ -32,6 +34,7 @@ impl<R: Read> LineReader<R> {
             inner: BufReader::with_capacity(BUFFER_BYTES, inner),
             offset: start_offset,
             max_line: MAX_LINE_BYTES,
+            pending: 0,
         }
     }
 
@@ -41,6 +44,7 @@ impl<R: Read> LineReader<R> {
             inner: BufReader::with_capacity(16, inner),
             offset: 0,
             max_line,
+            pending: 0,
         }
     }
 
@@ -49,8 +53,33 @@ impl<R: Read> LineReader<R> {
         self.offset
     }
 
+    /// The next line and its bytes (without the newline): borrowed from the read buffer when the line lies
+    /// whole inside it, else gathered in `buf` (cleared first). `Ok(None)` at the end of the file.
+    pub fn next<'a>(
+        &'a mut self,
+        buf: &'a mut Vec<u8>,
+    ) -> std::io::Result<Option<(Line, &'a [u8])>> {
+        self.inner.consume(std::mem::take(&mut self.pending));
+        let start = self.offset;
+        let max_line = self.max_line;
+        let newline = loop {
+            match self.inner.fill_buf() {
+                Ok(b) => break memchr::memchr(b'\n', b),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if let Some(i) = newline.filter(|i| *i <= max_line) {
+            self.pending = i + 1;
+            self.offset = start + i as u64 + 1;
+            return Ok(Some((Line::Complete { start }, &self.inner.buffer()[..i])));
+        }
+        Ok(self.next_line(buf)?.map(|line| (line, &buf[..])))
+    }
+
     /// Reads the next line into `buf` (cleared first). `Ok(None)` at the end of the file.
     pub fn next_line(&mut self, buf: &mut Vec<u8>) -> std::io::Result<Option<Line>> {
+        self.inner.consume(std::mem::take(&mut self.pending));
         buf.clear();
         let start = self.offset;
         let mut too_long = false;
@@ -131,6 +160,29 @@ mod tests {
         let out = lines(&text, 10);
         assert_eq!(out[0], (Line::TooLong { start: 0 }, vec![]));
         assert_eq!(out[1], (Line::Complete { start: 101 }, b"ok".to_vec()));
+    }
+
+    #[test]
+    fn borrowed_lines_equal_gathered_lines_whatever_the_buffer() {
+        let mut text = Vec::new();
+        for i in 0..200usize {
+            text.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, i * 7 % 53));
+            text.push(b'\n');
+        }
+        text.extend_from_slice(b"tail");
+        let expected = lines(&text, 40);
+        for capacity in [1, 2, 7, 16, 64, 1000] {
+            let mut reader = LineReader::with_limit(&text[..], 40);
+            reader.inner = BufReader::with_capacity(capacity, &text[..]);
+            let mut buf = Vec::new();
+            let mut got = Vec::new();
+            while let Some((line, bytes)) = reader.next(&mut buf).unwrap() {
+                let bytes = bytes.to_vec();
+                got.push((line, bytes));
+            }
+            assert_eq!(got, expected, "buffer of {capacity} bytes");
+            assert_eq!(reader.offset(), text.len() as u64 - 4);
+        }
     }
 
     #[test]

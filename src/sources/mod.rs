@@ -98,7 +98,7 @@ struct FileState {
 
 const HEAD_BYTES: u64 = 4096;
 
-fn head_hash(file: &mut File, len: u64) -> std::io::Result<Vec<u8>> {
+fn head_hash(mut file: &File, len: u64) -> std::io::Result<Vec<u8>> {
     let mut buf = vec![0u8; len.min(HEAD_BYTES) as usize];
     file.seek(SeekFrom::Start(0))?;
     file.read_exact(&mut buf)?;
@@ -282,7 +282,7 @@ fn plan(
     if known.is_some_and(unchanged) {
         return Ok(None);
     }
-    let mut file = File::open(path)?;
+    let file = File::open(path)?;
     let Some(known) = known else {
         return Ok(Some((file, state, 0, false)));
     };
@@ -290,7 +290,7 @@ fn plan(
         return Ok(Some((file, state, 0, true)));
     }
     let same_head = match &known.head_hash {
-        Some(hash) if known.offset > 0 => head_hash(&mut file, known.offset)? == *hash,
+        Some(hash) if known.offset > 0 => head_hash(&file, known.offset)? == *hash,
         _ => known.offset == 0,
     };
     if !same_head {
@@ -318,7 +318,7 @@ fn read_file(
         return Ok(None);
     };
     file.seek(SeekFrom::Start(start))?;
-    let mut reader = LineReader::new(file, start);
+    let mut reader = LineReader::new(&file, start);
     let mut result = FileResult {
         job,
         state: state.clone(),
@@ -329,17 +329,17 @@ fn read_file(
         skipped: 0,
         bytes: 0,
     };
-    let mut buf = Vec::with_capacity(64 * 1024);
+    let mut buf = Vec::new();
     let mut parser = Parser::new(&result.job, prices, state.carry.as_deref());
     let mut last_reported = start;
-    while let Some(line) = reader.next_line(&mut buf)? {
+    while let Some((line, bytes)) = reader.next(&mut buf)? {
         result.lines += 1;
         match line {
-            Line::Complete { start } => parser.line(&buf, start, &mut result),
+            Line::Complete { start } => parser.line(bytes, start, &mut result),
             Line::TooLong { .. } => result.skipped += 1,
             // Maybe still being written: take it if it parses (the upsert makes a second read harmless), but
             // leave the offset before it so the next scan sees it whole.
-            Line::Unterminated { start } => parser.tail(&buf, start, &mut result),
+            Line::Unterminated { start } => parser.tail(bytes, start, &mut result),
         }
         let offset = reader.offset();
         if offset - last_reported > 4 * 1024 * 1024 {
@@ -351,9 +351,9 @@ fn read_file(
     progress.advance(end.saturating_sub(last_reported));
     state.offset = end;
     state.carry = parser.carry();
+    drop(reader);
     if end > 0 {
-        let mut file = File::open(&result.job.path)?;
-        state.head_hash = Some(head_hash(&mut file, end)?);
+        state.head_hash = Some(head_hash(&file, end)?);
     }
     result.bytes = end - start;
     result.state = state;
@@ -387,11 +387,11 @@ pub fn parse_file_bytes(
     let mut parser = Parser::new(&job, prices, None);
     let mut reader = LineReader::new(bytes, 0);
     let mut buf = Vec::new();
-    while let Ok(Some(line)) = reader.next_line(&mut buf) {
+    while let Ok(Some((line, bytes))) = reader.next(&mut buf) {
         match line {
-            Line::Complete { start } => parser.line(&buf, start, &mut result),
+            Line::Complete { start } => parser.line(bytes, start, &mut result),
             Line::TooLong { .. } => result.skipped += 1,
-            Line::Unterminated { start } => parser.tail(&buf, start, &mut result),
+            Line::Unterminated { start } => parser.tail(bytes, start, &mut result),
         }
     }
     (result.records, result.skipped)
