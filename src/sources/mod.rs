@@ -527,6 +527,12 @@ pub fn scan(
     let started = Instant::now();
     let jobs = discover(request);
     let states = load_states(store)?;
+    tracing::debug!(
+        target: "tallyvault::scan",
+        files = jobs.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "files listed"
+    );
     // The bar's total is what the files held beyond their offsets when last seen: a guess, but no extra stat.
     let total: u64 = jobs
         .iter()
@@ -556,11 +562,15 @@ pub fn scan(
         let mut written = 0;
         let mut files = 0;
         let mut upserting = std::time::Duration::ZERO;
+        let mut waiting = std::time::Duration::ZERO;
+        let mut at = Instant::now();
         for chunk in receiver {
+            waiting += at.elapsed();
             files += chunk.len();
-            let at = Instant::now();
+            let start = Instant::now();
             written += write_results(&tx, &mut upserter, &chunk, &writer_now)?;
-            upserting += at.elapsed();
+            upserting += start.elapsed();
+            at = Instant::now();
         }
         if files == 0 {
             // Nothing was read: leave the database untouched (no commit, no fsync).
@@ -581,6 +591,7 @@ pub fn scan(
         tx.commit()?;
         tracing::debug!(
             target: "tallyvault::scan",
+            wait_ms = waiting.as_millis() as u64,
             upsert_ms = upserting.as_millis() as u64,
             index_ms = indexing.as_millis() as u64,
             shadow_ms = shadowing.as_millis() as u64,
