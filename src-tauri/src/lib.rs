@@ -134,8 +134,12 @@ pub fn run() -> ExitCode {
                 let _ = window.with_webview(|webview| memory::tune_webview(&webview.inner()));
             }
             spawn_auto_lock(app.handle().clone());
-            #[cfg(all(target_os = "linux", target_env = "gnu"))]
-            memory::spawn_trimmer();
+            let handle = app.handle().clone();
+            memory::spawn_trimmer(move || {
+                if let Some(store) = handle.state::<AppState>().opened_store() {
+                    store.close_idle_connections();
+                }
+            });
             background::spawn_watcher(app.handle().clone());
             background::spawn_poll_scheduler(app.handle().clone());
             // A desktop without a tray (no status notifier host) still has the window.

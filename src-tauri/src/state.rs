@@ -59,6 +59,11 @@ impl AppState {
         Ok(store)
     }
 
+    /// The store if it is open already (never opens it).
+    pub fn opened_store(&self) -> Option<Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The unlocked vault; using it counts as activity.
     pub fn vault(&self) -> CommandResult<Arc<Vault>> {
         let vault = self.background_vault()?;

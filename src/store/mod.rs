@@ -7,10 +7,11 @@
 mod migrate;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use r2d2::{Pool, PooledConnection};
+use r2d2::{ManageConnection, Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
@@ -33,20 +34,52 @@ pub enum Pooling {
     /// Every connection is opened with the store and kept: the tests and other library users.
     #[default]
     Eager,
-    /// Connections are opened when needed and those above one are closed after a minute idle: the desktop app,
-    /// idle most of the time, where each connection would keep its schema and page cache (up to 64 MB) for
-    /// nothing, and the CLI, which would otherwise open eight at every start.
+    /// Connections are opened when needed and those above one are closed after a minute idle (or at once by
+    /// [`Store::close_idle_connections`]): the desktop app, idle most of the time, where each connection would
+    /// keep its schema and page cache (up to 64 MB) for nothing, and the CLI, which would otherwise open eight at
+    /// every start.
     OnDemand,
 }
 
 #[derive(Clone)]
 pub struct Store {
-    pool: Pool<SqliteConnectionManager>,
+    pool: Pool<Manager>,
     path: PathBuf,
     /// Writers of this process queue here, without a timeout, before SQLite's write lock: SQLite's busy
     /// handler is neither fair nor patient (a writer can starve past the busy timeout among many), so only
     /// another process's writers ever meet it.
     write_gate: Arc<Mutex<()>>,
+    /// How many connections coming back to the pool to close instead of keeping idle (shared with [`Manager`]).
+    to_close: Arc<AtomicUsize>,
+}
+
+/// r2d2_sqlite's connection manager, which can also close connections as they come back to the pool: r2d2
+/// closes a returned connection that "has broken" instead of keeping it idle.
+#[derive(Debug)]
+struct Manager {
+    sqlite: SqliteConnectionManager,
+    to_close: Arc<AtomicUsize>,
+}
+
+impl ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> rusqlite::Result<Connection> {
+        self.sqlite.connect()
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> rusqlite::Result<()> {
+        self.sqlite.is_valid(conn)
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        self.sqlite.has_broken(conn)
+            || self
+                .to_close
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -93,7 +126,11 @@ impl Store {
         init_connection(&mut first)?;
         migrate(&mut first)?;
         drop(first);
-        let manager = SqliteConnectionManager::file(path).with_init(init_connection);
+        let to_close = Arc::new(AtomicUsize::new(0));
+        let manager = Manager {
+            sqlite: SqliteConnectionManager::file(path).with_init(init_connection),
+            to_close: to_close.clone(),
+        };
         let builder = Pool::builder()
             .max_size(MAX_CONNECTIONS)
             .connection_timeout(Duration::from_secs(30));
@@ -108,6 +145,7 @@ impl Store {
             pool,
             path: path.to_path_buf(),
             write_gate: Arc::new(Mutex::new(())),
+            to_close,
         };
         restrict_permissions(path);
         Ok(store)
@@ -117,8 +155,20 @@ impl Store {
         &self.path
     }
 
-    pub fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>> {
+    pub fn conn(&self) -> Result<PooledConnection<impl ManageConnection<Connection = Connection>>> {
         Ok(self.pool.get()?)
+    }
+
+    /// Closes the pool's idle connections but one, each with its schema and page cache; connections in use are
+    /// left alone. The desktop app calls it every few seconds, so a burst of commands does not leave its
+    /// connections open for the idle minute of [`Pooling::OnDemand`].
+    pub fn close_idle_connections(&self) {
+        let extra = self.pool.state().idle_connections.saturating_sub(1) as usize;
+        // Taken out of the pool (leaving one idle, so r2d2 opens none to replace them), then closed as they
+        // come back; a connection another thread returns meanwhile may be closed in the place of one of these.
+        let taken: Vec<_> = (0..extra).map_while(|_| self.pool.try_get()).collect();
+        self.to_close.fetch_add(taken.len(), Ordering::SeqCst);
+        drop(taken);
     }
 
     /// Holds this process's other writers back: for a write transaction opened by hand (the scan's writer
@@ -204,6 +254,41 @@ mod tests {
             "two users hold {connections} connections"
         );
         drop((a, b));
+        store
+            .read(|tx| Ok(tx.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .unwrap();
+    }
+
+    #[test]
+    fn idle_connections_but_one_can_be_closed_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(dir.path(), Pooling::OnDemand).unwrap();
+        let held: Vec<_> = (0..4).map(|_| store.conn().unwrap()).collect();
+        store.close_idle_connections();
+        assert!(
+            store.pool.state().connections >= 4,
+            "connections in use are left alone"
+        );
+        drop(held);
+        // r2d2 may still be opening the idle connection it wanted back when the first one was taken.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            store.close_idle_connections();
+            let state = store.pool.state();
+            if (state.connections, state.idle_connections) == (1, 1) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "idle connections left open: {state:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            store.to_close.load(Ordering::SeqCst),
+            0,
+            "no close left pending"
+        );
         store
             .read(|tx| Ok(tx.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
             .unwrap();
