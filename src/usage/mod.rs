@@ -220,6 +220,17 @@ pub fn upsert_refs(
 /// What decides between two records with one id (see [`UsageRecord::rank`]).
 type Rank = (i64, i64, bool);
 
+/// What an upserter knows of an id: the rank of its stored (or to be stored) record, and where that record
+/// waits to be written when the current call chose it.
+#[derive(Clone, Copy)]
+struct Seen {
+    rank: Rank,
+    /// The call that chose the record (it waits in that call's inserts or updates at `slot`).
+    call: u64,
+    insert: bool,
+    slot: usize,
+}
+
 /// Upserts records into `usage_records` over any number of calls within one transaction.
 ///
 /// Collisions are resolved here, not by an `ON CONFLICT` clause: `usage_records` has constraints and an
@@ -227,13 +238,15 @@ type Rank = (i64, i64, bool);
 /// a statement journal (a first scan of 200,000 records made 880,000 page writes to a temp file that way,
 /// most of its time). Here new records go in with `INSERT OR IGNORE` batches, which cannot abort and need
 /// no statement journal, and the few that replace a stored record with `UPDATE`s by id. The ranks of the
-/// ids written through one upserter are kept (about 40 bytes per record), so the store is asked about an
+/// ids written through one upserter are kept (about 60 bytes per record), so the store is asked about an
 /// id only when it held records before the transaction's first write.
 pub struct Upserter {
     conflict: Conflict,
     /// Whether `usage_records` had rows when this upserter started: if not, an id not seen here is new.
     probe: bool,
-    seen: FxHashMap<i64, Rank>,
+    seen: FxHashMap<i64, Seen>,
+    /// Which call of [`Upserter::write`] this is (see [`Seen::call`]).
+    calls: u64,
     /// When `usage_records` started empty and every change goes through this upserter: the rollups of
     /// everything it wrote, so [`Upserter::refresh_rollups`] need not read the records back.
     rollups: Option<RollupSums>,
@@ -257,8 +270,14 @@ struct Messages {
 }
 
 impl Messages {
+    /// A record that replaced whatever this id held.
     fn wrote(&mut self, r: &UsageRecord) {
         self.deleted(r.id);
+        self.inserted(r);
+    }
+
+    /// A record of an id not held before.
+    fn inserted(&mut self, r: &UsageRecord) {
         if let Some(key) = r.message_key {
             if r.sidechain {
                 self.side.insert(r.id, key);
@@ -311,6 +330,7 @@ impl Upserter {
             conflict,
             probe,
             seen: FxHashMap::default(),
+            calls: 0,
             rollups: None,
             messages: None,
             triggers: Vec::new(),
@@ -406,21 +426,19 @@ impl Upserter {
         }
     }
 
-    fn wins(&self, new: Rank, old: Rank) -> bool {
-        match self.conflict {
-            Conflict::KeepBetter => new > old,
-            Conflict::Replace => true,
-        }
-    }
-
     /// Writes `records` (in order: of two equal duplicates the first is kept). Returns how many rows were
     /// inserted or changed.
     pub fn write(&mut self, tx: &Transaction<'_>, records: &[&UsageRecord]) -> Result<usize> {
         use rusqlite::types::ToSqlOutput;
         let mut inserts: Vec<&UsageRecord> = Vec::new();
         let mut updates: Vec<&UsageRecord> = Vec::new();
-        // Where a record of this call already sits in `inserts` (true) or `updates` (false).
-        let mut pending: FxHashMap<i64, (bool, usize)> = FxHashMap::default();
+        self.calls += 1;
+        let call = self.calls;
+        let conflict = self.conflict;
+        let wins = |new: Rank, old: Rank| match conflict {
+            Conflict::KeepBetter => new > old,
+            Conflict::Replace => true,
+        };
         {
             let mut lookup = tx.prepare_cached(
                 "SELECT rank_tokens, rank_cost, fast FROM usage_records WHERE id = ?1",
@@ -430,49 +448,75 @@ impl Upserter {
                     continue;
                 }
                 let rank = r.rank3();
-                if let Some(&(insert, i)) = pending.get(&r.id) {
-                    let slot = if insert {
-                        &mut inserts[i]
-                    } else {
-                        &mut updates[i]
-                    };
-                    if self.wins(rank, slot.rank3()) {
-                        *slot = r;
-                        self.seen.insert(r.id, rank);
+                // One map lookup per record: chosen earlier in this call, stored before, or new here.
+                if let Some(seen) = self.seen.get_mut(&r.id) {
+                    if seen.call == call {
+                        let slot = if seen.insert {
+                            &mut inserts[seen.slot]
+                        } else {
+                            &mut updates[seen.slot]
+                        };
+                        if wins(rank, slot.rank3()) {
+                            *slot = r;
+                            seen.rank = rank;
+                            if let Some(messages) = self.messages.as_mut() {
+                                messages.wrote(r);
+                            }
+                        }
+                    } else if wins(rank, seen.rank) {
+                        *seen = Seen {
+                            rank,
+                            call,
+                            insert: false,
+                            slot: updates.len(),
+                        };
+                        updates.push(r);
                         if let Some(messages) = self.messages.as_mut() {
                             messages.wrote(r);
                         }
                     }
                     continue;
                 }
-                let known = match self.seen.get(&r.id) {
-                    Some(k) => Some(*k),
-                    None if self.probe => lookup
+                let stored: Option<Rank> = if self.probe {
+                    lookup
                         .query_row([r.id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-                        .optional()?,
-                    None => None,
+                        .optional()?
+                } else {
+                    None
                 };
-                match known {
+                let seen = match stored {
                     None => {
-                        pending.insert(r.id, (true, inserts.len()));
                         inserts.push(r);
-                        self.seen.insert(r.id, rank);
                         if let Some(messages) = self.messages.as_mut() {
-                            messages.wrote(r);
+                            messages.inserted(r);
+                        }
+                        Seen {
+                            rank,
+                            call,
+                            insert: true,
+                            slot: inserts.len() - 1,
                         }
                     }
-                    Some(old) if self.wins(rank, old) => {
-                        pending.insert(r.id, (false, updates.len()));
+                    Some(old) if wins(rank, old) => {
                         updates.push(r);
-                        self.seen.insert(r.id, rank);
                         if let Some(messages) = self.messages.as_mut() {
                             messages.wrote(r);
                         }
+                        Seen {
+                            rank,
+                            call,
+                            insert: false,
+                            slot: updates.len() - 1,
+                        }
                     }
-                    Some(old) => {
-                        self.seen.insert(r.id, old);
-                    }
-                }
+                    Some(old) => Seen {
+                        rank: old,
+                        call: 0,
+                        insert: false,
+                        slot: 0,
+                    },
+                };
+                self.seen.insert(r.id, seen);
             }
         }
         // New hours for the rollup refresh (SQL's truncating division, as the triggers and rollups use; the
@@ -711,6 +755,9 @@ pub struct RollupSums {
     /// Source, provider, model and project names, each stored once.
     ids: FxHashMap<Vec<u8>, u32>,
     names: Vec<Vec<u8>>,
+    /// The last name seen in each of the four places: records come file by file, so the next is nearly
+    /// always the same (compared, not hashed).
+    last: [Option<u32>; 4],
     /// Per group: how many records, and the sums in `ROLLUP_COLUMNS` order.
     groups: FxHashMap<RollupKey, (i64, [i64; ROLLUP_SUMS_LEN])>,
 }
@@ -720,13 +767,22 @@ fn overflow() -> crate::error::Error {
 }
 
 impl RollupSums {
-    fn name(&mut self, name: &[u8]) -> u32 {
-        if let Some(id) = self.ids.get(name) {
-            return *id;
+    fn name(&mut self, place: usize, name: &[u8]) -> u32 {
+        if let Some(id) = self.last[place] {
+            if self.names[id as usize] == name {
+                return id;
+            }
         }
-        let id = self.names.len() as u32;
-        self.names.push(name.to_vec());
-        self.ids.insert(name.to_vec(), id);
+        let id = match self.ids.get(name) {
+            Some(id) => *id,
+            None => {
+                let id = self.names.len() as u32;
+                self.names.push(name.to_vec());
+                self.ids.insert(name.to_vec(), id);
+                id
+            }
+        };
+        self.last[place] = Some(id);
         id
     }
 
@@ -745,11 +801,11 @@ impl RollupSums {
     ) -> Result<()> {
         let key: RollupKey = (
             hour,
-            self.name(names[0]),
-            self.name(names[1]),
-            self.name(names[2]),
+            self.name(0, names[0]),
+            self.name(1, names[1]),
+            self.name(2, names[2]),
             fast,
-            self.name(names[3]),
+            self.name(3, names[3]),
         );
         let [input, write_5m, write_1h, read, output, _reasoning, requests] = tokens;
         let unpriced_tokens = if cost.is_none() {
