@@ -4,11 +4,11 @@
 // The app runs under valgrind's callgrind, driven like scripts/e2e-driver/launch-bench.mjs (create a vault and
 // quit, launch again, unlock, the dashboard, 15 s idle); callgrind's counts are dumped while the app idles on the
 // dashboard, and every function of the app's own binary that ran is written to OUT_FILE, one symbol a line.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Session } from "./webdriver.mjs";
+import { Session, startTauriDriver } from "./webdriver.mjs";
 
 const binary = process.argv[2] && resolve(process.argv[2]);
 const out = process.argv[3] && resolve(process.argv[3]);
@@ -32,22 +32,9 @@ writeFileSync(
     `--callgrind-out-file=${dumps}/cg.%p '${binary}' "$@"\n`,
 );
 chmodSync(wrapper, 0o755);
-const driver = spawn("tauri-driver", ["--port", String(PORT)], {
-  env: { ...process.env, TALLYVAULT_HOME: join(home, "data"), CLAUDE_CONFIG_DIR: empty, CODEX_HOME: empty },
-  stdio: ["ignore", "ignore", "inherit"],
-});
+const driverEnv = { TALLYVAULT_HOME: join(home, "data"), CLAUDE_CONFIG_DIR: empty, CODEX_HOME: empty };
+let driver;
 
-async function waitForDriver() {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/status`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("tauri-driver did not start");
-}
 
 const start = () => Session.start(`http://127.0.0.1:${PORT}`, { "tauri:options": { application: wrapper } });
 
@@ -67,7 +54,7 @@ function functionsOfApp(file) {
 }
 
 try {
-  await waitForDriver();
+  driver = await startTauriDriver(PORT, driverEnv);
   let session = await start();
   await session.waitForText("Create your Tallyvault", SLOW);
   await session.type("(//input[@type='password'])[1]", PASSWORD, "the password field");
@@ -96,6 +83,6 @@ try {
   console.log(`${names.size} functions written to ${out}`);
   await session.end();
 } finally {
-  driver.kill();
+  driver?.kill();
   rmSync(home, { recursive: true, force: true });
 }

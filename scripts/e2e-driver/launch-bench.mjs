@@ -7,11 +7,10 @@
 // 3. In the last session, after 10 s idle on the dashboard, the whole process tree's memory (the app and its
 //    WebKit web and network processes): RSS and PSS (shared pages divided among the processes that map them).
 // Prints one JSON object.
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Session } from "./webdriver.mjs";
+import { Session, startTauriDriver } from "./webdriver.mjs";
 
 const binary = process.argv[2] && resolve(process.argv[2]);
 const runs = Number(process.argv[3] ?? 5);
@@ -23,23 +22,10 @@ const PORT = 4446; // 4445 is tauri-driver's own default port for WebKitWebDrive
 const PASSWORD = "Copper-Lantern-Violin-Marsh-42";
 const home = mkdtempSync(join(tmpdir(), "tallyvault-bench-"));
 const empty = join(home, "empty");
-const driver = spawn("tauri-driver", ["--port", String(PORT)], {
-  env: { ...process.env, TALLYVAULT_HOME: join(home, "data"), CLAUDE_CONFIG_DIR: empty, CODEX_HOME: empty },
-  stdio: ["ignore", "ignore", "inherit"],
-});
+const driverEnv = { TALLYVAULT_HOME: join(home, "data"), CLAUDE_CONFIG_DIR: empty, CODEX_HOME: empty };
+let driver;
 const field = (label) => `//label[contains(normalize-space(.), '${label}')]//input[@type='password']`;
 
-async function waitForDriver() {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${PORT}/status`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("tauri-driver did not start");
-}
 
 const start = () => Session.start(`http://127.0.0.1:${PORT}`, { "tauri:options": { application: binary } });
 
@@ -104,7 +90,7 @@ function appPid() {
 
 const result = { runs: [], memory: null };
 try {
-  await waitForDriver();
+  driver = await startTauriDriver(PORT, driverEnv);
   let session = await start();
   await session.waitForText("Create your Tallyvault", 30_000);
   await session.type("(//input[@type='password'])[1]", PASSWORD, "the password field");
@@ -154,7 +140,7 @@ try {
     await session.end();
   }
 } finally {
-  driver.kill();
+  driver?.kill();
   rmSync(home, { recursive: true, force: true });
 }
 const median = (key) => {

@@ -1,5 +1,7 @@
 // A minimal W3C WebDriver client over HTTP (Node's fetch): just what the end-to-end run needs.
 
+import { spawn } from "node:child_process";
+
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
 export class Session {
@@ -87,4 +89,25 @@ async function request(base, method, path, body) {
     throw new Error(`${method} ${path}: ${response.status} ${json.value?.error ?? ""} ${json.value?.message ?? ""}`.trim());
   }
   return json.value;
+}
+
+/**
+ * Starts tauri-driver on `port` (WebKitWebDriver behind it) with `env` added to this process's environment,
+ * and waits until it answers. Returns the child process (kill it when done).
+ */
+export async function startTauriDriver(port, env) {
+  const driver = spawn("tauri-driver", ["--port", String(port)], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/status`)).ok) return driver;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  driver.kill();
+  throw new Error("tauri-driver did not start");
 }
