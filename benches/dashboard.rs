@@ -169,6 +169,20 @@ fn main() {
             chart::render_svg(&d.chart, Theme::Light, (960, 340)).expect("svg")
         },
     );
+    // Where the 1-year chart's time goes: the read of the store (rollups, budgets, forecast) and the drawing.
+    let year = DashboardQuery {
+        now,
+        timezone: tz,
+        chart_days: 365,
+        breakdown: Breakdown::Model,
+    };
+    time("  of which dashboard::load, 1 year by model", 20, || {
+        dashboard::load(&store, &year).expect("dashboard")
+    });
+    let loaded = dashboard::load(&store, &year).expect("dashboard");
+    time("  of which the SVG, 1 year by model", 20, || {
+        chart::render_svg(&loaded.chart, Theme::Light, (960, 340)).expect("svg")
+    });
     time(
         "usage explorer, this month, first page by cost",
         100,

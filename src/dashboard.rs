@@ -1,7 +1,8 @@
 //! The dashboard's one query: spend today, this week and this month in the user's zone (exact money, unpriced
 //! usage told apart), the month's forecast with its interval, budgets' progress, open alerts, and the daily
 //! series the chart draws. Two reads of the hourly rollups: the days of the totals and the chart, per source,
-//! provider, model and project; and months of daily totals for the forecast and every budget at once. It stays
+//! provider and model (the rollups without the project; a long chart's two halves at once); and, at the same
+//! time on another connection, months of daily totals for the forecast and every budget at once. It stays
 //! fast on a store of a million records. Time and the zone are passed in.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -92,35 +93,52 @@ pub fn load(store: &Store, query: &DashboardQuery) -> Result<Dashboard> {
     let chart_from = today - Duration::days(i64::from(query.chart_days) - 1);
     let from = chart_from.min(week.start).min(month.start);
 
-    // The totals and the chart: this month, this week and the chart's days, per source, provider, model and
-    // project.
+    // The totals and the chart: this month, this week and the chart's days, per source, provider and model;
+    // read while another connection reads the budgets.
     let mut report_query = ReportQuery::new(Grouping::Daily, *tz);
     report_query.since = Some(from);
     report_query.until = Some(today);
-    let buckets = report::day_buckets(store, &report_query)?;
 
     // The month's forecast reads months of daily totals of all local usage: from the chart's read when the chart
     // covers them (a long chart), else from the same read of the store as every budget's status.
     let (history_from, tomorrow) = forecast::history_range(PeriodKind::Month, 1, tz, now)?;
-    let (budgets, totals) = if from <= history_from {
-        let mut totals: Vec<(NaiveDate, Money)> = from
-            .iter_days()
-            .take_while(|d| *d < tomorrow)
-            .map(|d| (d, Money::ZERO))
-            .collect();
-        for b in &buckets {
-            if let Some(slot) = totals.get_mut((b.date - from).num_days() as usize) {
-                slot.1 += b.amounts.cost;
+    let chart_has_history = from <= history_from;
+    let (buckets, budgets) = std::thread::scope(|scope| {
+        let budgets = scope.spawn(|| {
+            if chart_has_history {
+                budget::status(store, now, tz).map(|budgets| (budgets, None))
+            } else {
+                budget::status_and_totals(
+                    store,
+                    now,
+                    tz,
+                    Some((&Scope::default(), history_from, tomorrow)),
+                )
+                .map(|(budgets, totals)| (budgets, Some(totals)))
             }
+        });
+        let buckets = report::day_buckets_by(store, &report_query, false);
+        let budgets = budgets
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (buckets, budgets)
+    });
+    let (buckets, (budgets, totals)) = (buckets?, budgets?);
+    let totals = match totals {
+        Some(totals) => totals,
+        None => {
+            let mut totals: Vec<(NaiveDate, Money)> = from
+                .iter_days()
+                .take_while(|d| *d < tomorrow)
+                .map(|d| (d, Money::ZERO))
+                .collect();
+            for b in &buckets {
+                if let Some(slot) = totals.get_mut((b.date - from).num_days() as usize) {
+                    slot.1 += b.amounts.cost;
+                }
+            }
+            totals
         }
-        (budget::status(store, now, tz)?, totals)
-    } else {
-        budget::status_and_totals(
-            store,
-            now,
-            tz,
-            Some((&Scope::default(), history_from, tomorrow)),
-        )?
     };
     let forecast = forecast::project_totals(&totals, tz, now, PeriodKind::Month, 1, None)?;
 
@@ -155,7 +173,7 @@ pub fn daily_spend(
     let mut query = ReportQuery::new(Grouping::Daily, *tz);
     query.since = Some(from);
     query.until = Some(to);
-    let buckets = report::day_buckets(store, &query)?;
+    let buckets = report::day_buckets_by(store, &query, false)?;
     Ok(DailySpend::from_buckets(&buckets, from, to, by))
 }
 
@@ -170,7 +188,7 @@ pub fn today_and_month(
     let mut query = ReportQuery::new(Grouping::Daily, *tz);
     query.since = Some(month.start);
     query.until = Some(today);
-    let buckets = report::day_buckets(store, &query)?;
+    let buckets = report::day_buckets_by(store, &query, false)?;
     Ok((
         SpendTotal::over(&buckets, today, today),
         SpendTotal::over(&buckets, month.start, today),

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -216,7 +217,7 @@ fn filter_sql(query: &ReportQuery, first_param: usize) -> (String, Vec<String>) 
 /// The distinct names of one read, numbered, so that rows are grouped without a string allocated per row.
 #[derive(Default)]
 struct Names {
-    ids: HashMap<String, u32>,
+    ids: FxHashMap<String, u32>,
     list: Vec<String>,
     /// The last id given for each column of a row: rows come in key order, so a column mostly repeats the
     /// previous row's name, and a comparison is cheaper than a hash lookup.
@@ -241,25 +242,38 @@ impl Names {
         id
     }
 
-    /// [`Names::id`] of a value of `column`, checking the column's previous name first.
-    fn id_in(&mut self, column: usize, name: &str) -> u32 {
+    /// [`Names::id`] of a value of `column`, checking the column's previous name first (as bytes: a name
+    /// seen before was checked as UTF-8 then).
+    fn id_in(&mut self, column: usize, name: &[u8]) -> rusqlite::Result<u32> {
         if let Some(id) = self.recent[column] {
-            if self.list[id as usize] == name {
-                return id;
+            if self.list[id as usize].as_bytes() == name {
+                return Ok(id);
             }
         }
-        let id = self.id(name);
+        let id = self.id(std::str::from_utf8(name).map_err(rusqlite::Error::Utf8Error)?);
         self.recent[column] = Some(id);
-        id
+        Ok(id)
     }
 
     /// The id of the model's report label (fast mode apart).
-    fn model(&mut self, model: &str, fast: bool) -> u32 {
+    fn model(&mut self, model: &[u8], fast: bool) -> rusqlite::Result<u32> {
         if fast || model.is_empty() {
-            self.id(&model_label(model, fast))
+            let model = std::str::from_utf8(model).map_err(rusqlite::Error::Utf8Error)?;
+            Ok(self.id(&model_label(model, fast)))
         } else {
             self.id_in(MODEL_COLUMN, model)
         }
+    }
+
+    /// Each id's place in the names' sorted order, so that sorting by ids sorts by names.
+    fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.list.len() as u32).collect();
+        order.sort_unstable_by(|a, b| self.get(*a).cmp(self.get(*b)));
+        let mut ranks = vec![0; order.len()];
+        for (rank, id) in order.into_iter().enumerate() {
+            ranks[id as usize] = rank as u32;
+        }
+        ranks
     }
 
     fn get(&self, id: u32) -> &str {
@@ -298,13 +312,13 @@ fn amounts_from_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Amo
 }
 
 fn bucket_from_row(r: &rusqlite::Row<'_>, ms: i64, names: &mut Names) -> rusqlite::Result<Bucket> {
-    let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
+    let text = |i: usize| -> rusqlite::Result<&[u8]> { Ok(r.get_ref(i)?.as_bytes()?) };
     Ok(Bucket {
         ms,
-        source: names.id_in(SOURCE_COLUMN, text(1)?),
-        provider: names.id_in(PROVIDER_COLUMN, text(2)?),
-        model: names.model(text(3)?, r.get(4)?),
-        project: names.id_in(PROJECT_COLUMN, text(5)?),
+        source: names.id_in(SOURCE_COLUMN, text(1)?)?,
+        provider: names.id_in(PROVIDER_COLUMN, text(2)?)?,
+        model: names.model(text(3)?, r.get(4)?)?,
+        project: names.id_in(PROJECT_COLUMN, text(5)?)?,
         amounts: amounts_from_row(r, 6)?,
     })
 }
@@ -404,7 +418,7 @@ fn buckets(store: &Store, query: &ReportQuery, by_project: bool) -> Result<(Vec<
         straddling.dedup();
         // Hours split by a local midnight: read their records one by one.
         let sql = format!(
-            "SELECT ts, source, provider, model, fast, project, input_tokens, cache_write_5m, cache_write_1h,
+            "SELECT ts, source, provider, model, fast, {project}, input_tokens, cache_write_5m, cache_write_1h,
                     cache_read, output_tokens, reasoning_tokens, requests, COALESCE(cost_nanos, 0),
                     CASE WHEN cost_nanos IS NULL THEN input_tokens + cache_write_5m + cache_write_1h + cache_read
                          + output_tokens ELSE 0 END,
@@ -438,12 +452,70 @@ pub struct DayBucket {
     pub amounts: Amounts,
 }
 
-/// The query's usage per local day and source, provider, model and project, oldest first: what dashboards,
-/// charts and the usage explorer aggregate further. Reads the hourly rollups, so it stays fast on big stores.
+/// The query's usage per local day and source, provider, model and project, oldest first: what the usage
+/// explorer aggregates further. Reads the hourly rollups, so it stays fast on big stores.
 pub fn day_buckets(store: &Store, query: &ReportQuery) -> Result<Vec<DayBucket>> {
+    day_buckets_by(store, query, true)
+}
+
+/// [`day_buckets`] with `project` left empty unless `by_project` (or the query filters by project): the
+/// dashboard, its chart and the tray need no project, and read the rollups without it (a row per hour and
+/// model rather than per hour, model and project).
+pub fn day_buckets_by(
+    store: &Store,
+    query: &ReportQuery,
+    by_project: bool,
+) -> Result<Vec<DayBucket>> {
     check_dates(query)?;
-    let (days, names) = days(store, query, true)?;
-    let mut out: Vec<DayBucket> = days
+    // A long range is read as two halves at once (each on its own connection): buckets are per local day, so
+    // the halves' buckets are disjoint and, each sorted, follow one another.
+    if let (Some(since), Some(until)) = (query.since, query.until) {
+        let span = (until - since).num_days();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if span >= SPLIT_DAYS && threads > 1 {
+            let mid = since + Duration::days(span / 2 + 1);
+            let (mut first, mut second) = (query.clone(), query.clone());
+            first.until = Some(mid - Duration::days(1));
+            second.since = Some(mid);
+            let (first, second) = std::thread::scope(|scope| {
+                let later = scope.spawn(|| sorted_day_buckets(store, &second, by_project));
+                let earlier = sorted_day_buckets(store, &first, by_project);
+                let later = later
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (earlier, later)
+            });
+            let mut out = first?;
+            out.extend(second?);
+            return Ok(out);
+        }
+    }
+    sorted_day_buckets(store, query, by_project)
+}
+
+/// The number of days from which [`day_buckets_by`] reads two halves at once (a 60-day range reads in a few
+/// milliseconds; a year's in tens).
+const SPLIT_DAYS: i64 = 60;
+
+fn sorted_day_buckets(
+    store: &Store,
+    query: &ReportQuery,
+    by_project: bool,
+) -> Result<Vec<DayBucket>> {
+    let (mut days, names) = days(store, query, by_project)?;
+    // Sorted by the names' ranks, which sorts by the names without comparing strings.
+    let ranks = names.ranks();
+    let rank = |id: u32| ranks[id as usize];
+    days.sort_unstable_by_key(|((date, source, provider, model, project), _)| {
+        (
+            *date,
+            rank(*source),
+            rank(*provider),
+            rank(*model),
+            rank(*project),
+        )
+    });
+    Ok(days
         .into_iter()
         .map(
             |((date, source, provider, model, project), amounts)| DayBucket {
@@ -455,17 +527,7 @@ pub fn day_buckets(store: &Store, query: &ReportQuery) -> Result<Vec<DayBucket>>
                 amounts,
             },
         )
-        .collect();
-    out.sort_unstable_by(|a, b| {
-        (a.date, &a.source, &a.provider, &a.model, &a.project).cmp(&(
-            b.date,
-            &b.source,
-            &b.provider,
-            &b.model,
-            &b.project,
-        ))
-    });
-    Ok(out)
+        .collect())
 }
 
 type DayKey = (NaiveDate, u32, u32, u32, u32);
@@ -477,7 +539,7 @@ fn days(
     by_project: bool,
 ) -> Result<(Vec<(DayKey, Amounts)>, Names)> {
     let (buckets, names) = buckets(store, query, by_project)?;
-    let mut days: HashMap<DayKey, Amounts> = HashMap::new();
+    let mut days: FxHashMap<DayKey, Amounts> = FxHashMap::default();
     let mut last: Option<(i64, NaiveDate)> = None;
     for b in buckets {
         let date = match last {
@@ -578,7 +640,8 @@ fn session_rows(store: &Store, query: &ReportQuery) -> Result<Vec<Row>> {
             let text = |i: usize| -> rusqlite::Result<&str> { Ok(r.get_ref(i)?.as_str()?) };
             let session = names.id(text(0)?);
             let project = names.id(text(1)?);
-            let model = names.model(text(2)?, r.get(3)?);
+            let bytes = |i: usize| -> rusqlite::Result<&[u8]> { Ok(r.get_ref(i)?.as_bytes()?) };
+            let model = names.model(bytes(2)?, r.get(3)?)?;
             let amounts = amounts_from_row(r, 4)?;
             let ts: i64 = r.get(14)?;
             let entry = accs

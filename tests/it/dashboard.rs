@@ -264,6 +264,74 @@ fn half_hour_zones_put_spend_on_the_local_day() {
     assert_eq!(dash.week.cost, cents(42));
 }
 
+#[test]
+fn day_buckets_come_sorted_by_name_and_without_projects_sum_the_same() {
+    use tallyvault::report::{self, DayBucket, Grouping, ReportQuery};
+    // Names written in an order unlike their sorted one, several projects an hour, a half-hour zone that splits
+    // hours at local midnight (read record by record) and one unpriced model.
+    let mut spends = Vec::new();
+    let models = ["zeta-model", "claude-opus-4", "gpt-5", "Alpha"];
+    let projects = ["web", "api", "Zed", "", "älg"];
+    for i in 0..60u32 {
+        spends.push(Spend {
+            at: utc(2026, 3, 10 + i / 8, (i * 5) % 24, (i * 7) % 60),
+            source: if i % 3 == 0 { "codex" } else { "claude-code" },
+            provider: if i % 2 == 0 { "openai" } else { "anthropic" },
+            model: models[(i % 4) as usize],
+            project: projects[(i % 5) as usize],
+            cost: (i % 7 != 0).then(|| cents(i64::from(i) * 3 + 1)),
+        });
+    }
+    let (_f, store) = store_with(&spends);
+    let mut q = ReportQuery::new(Grouping::Daily, chrono_tz::Asia::Kolkata);
+    q.since = Some(d(2026, 3, 9));
+    q.until = Some(d(2026, 3, 19));
+    let key = |b: &DayBucket| {
+        (
+            b.date,
+            b.source.clone(),
+            b.provider.clone(),
+            b.model.clone(),
+            b.project.clone(),
+        )
+    };
+    let with = report::day_buckets(&store, &q).unwrap();
+    let keys: Vec<_> = with.iter().map(key).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "sorted by date and names, one bucket per key");
+    assert!(with.iter().any(|b| b.project == "älg") && with.iter().any(|b| b.project.is_empty()));
+
+    let without = report::day_buckets_by(&store, &q, false).unwrap();
+    let keys: Vec<_> = without.iter().map(key).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted);
+    assert!(without.iter().all(|b| b.project.is_empty()));
+    // The same amounts once projects are summed away.
+    let mut summed: std::collections::BTreeMap<_, report::Amounts> = Default::default();
+    for b in &with {
+        let (date, source, provider, model, _) = key(b);
+        summed
+            .entry((date, source, provider, model))
+            .or_default()
+            .add(&b.amounts);
+    }
+    let got: std::collections::BTreeMap<_, _> = without
+        .iter()
+        .map(|b| {
+            let (date, source, provider, model, _) = key(b);
+            ((date, source, provider, model), b.amounts.clone())
+        })
+        .collect();
+    assert_eq!(got, summed);
+    let total: Money = without.iter().map(|b| b.amounts.cost).sum();
+    let expected: Money = spends.iter().filter_map(|s| s.cost).sum();
+    assert_eq!(total, expected);
+}
+
 /// The chart of `spends` from `from` to March 18, in Berlin.
 fn chart_of(spends: &[Spend<'_>], from: NaiveDate, by: Breakdown) -> DailySpend {
     let (_f, store) = store_with(spends);
