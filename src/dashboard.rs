@@ -103,8 +103,9 @@ pub fn load(store: &Store, query: &DashboardQuery) -> Result<Dashboard> {
     // covers them (a long chart), else from the same read of the store as every budget's status.
     let (history_from, tomorrow) = forecast::history_range(PeriodKind::Month, 1, tz, now)?;
     let chart_has_history = from <= history_from;
-    let (buckets, budgets) = std::thread::scope(|scope| {
-        let budgets = scope.spawn(|| {
+    let (buckets, budgets) = rayon::join(
+        || report::day_buckets_by(store, &report_query, false),
+        || {
             if chart_has_history {
                 budget::status(store, now, tz).map(|budgets| (budgets, None))
             } else {
@@ -116,13 +117,8 @@ pub fn load(store: &Store, query: &DashboardQuery) -> Result<Dashboard> {
                 )
                 .map(|(budgets, totals)| (budgets, Some(totals)))
             }
-        });
-        let buckets = report::day_buckets_by(store, &report_query, false);
-        let budgets = budgets
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (buckets, budgets)
-    });
+        },
+    );
     let (buckets, (budgets, totals)) = (buckets?, budgets?);
     let totals = match totals {
         Some(totals) => totals,

@@ -467,24 +467,20 @@ pub fn day_buckets_by(
     by_project: bool,
 ) -> Result<Vec<DayBucket>> {
     check_dates(query)?;
-    // A long range is read as two halves at once (each on its own connection): buckets are per local day, so
-    // the halves' buckets are disjoint and, each sorted, follow one another.
+    // A long range is read as two halves at once (each on its own connection, on rayon's pool, which the scan
+    // uses too): buckets are per local day, so the halves' buckets are disjoint and, each sorted, follow one
+    // another.
     if let (Some(since), Some(until)) = (query.since, query.until) {
         let span = (until - since).num_days();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if span >= SPLIT_DAYS && threads > 1 {
+        if span >= SPLIT_DAYS {
             let mid = since + Duration::days(span / 2 + 1);
             let (mut first, mut second) = (query.clone(), query.clone());
             first.until = Some(mid - Duration::days(1));
             second.since = Some(mid);
-            let (first, second) = std::thread::scope(|scope| {
-                let later = scope.spawn(|| sorted_day_buckets(store, &second, by_project));
-                let earlier = sorted_day_buckets(store, &first, by_project);
-                let later = later
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (earlier, later)
-            });
+            let (first, second) = rayon::join(
+                || sorted_day_buckets(store, &first, by_project),
+                || sorted_day_buckets(store, &second, by_project),
+            );
             let mut out = first?;
             out.extend(second?);
             return Ok(out);
