@@ -246,11 +246,12 @@ mod tests {
         );
         let a = store.conn().unwrap();
         let b = store.conn().unwrap();
-        // A second user gets a second connection; the pool may also be refilling its one idle connection in
-        // the background (r2d2 does that as soon as the idle count drops below it), so 2 or 3.
+        // A second user gets a second connection. Each checkout that leaves no idle connection also makes r2d2
+        // open one in the background (min_idle 1), and the second user may be served by the first refill while
+        // its own request opens another: at most one extra per checkout, so 2 to 4.
         let connections = store.pool.state().connections;
         assert!(
-            (2..=3).contains(&connections),
+            (2..=4).contains(&connections),
             "two users hold {connections} connections"
         );
         drop((a, b));
